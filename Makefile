@@ -1,0 +1,67 @@
+# CEMA edge runtime. `make demo` runs the main job, `make test` runs every test; both install what they
+# need first (Debian packages through apt-get, idempotent).
+SHELL := /bin/bash
+SWIFT ?= swift
+CONFIG ?= release
+BUILD_FLAGS := -c $(CONFIG)
+BIN := $(shell pwd)/.build/$(CONFIG)
+TESTDATA := /usr/share/libonnx-testdata/data
+
+# Debian packages the host build, the tests and the board builds use.
+APT_PACKAGES := libonnx-dev libprotobuf-c-dev protobuf-c-compiler libonnx-testdata dataset-fashion-mnist \
+    libsodium-dev libjpeg-dev zlib1g-dev gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf \
+    libc6-dev-arm64-cross libc6-dev-armhf-cross qemu-user lld python3-venv
+
+.PHONY: setup build test demo bench proto cross clean
+
+setup:
+	@scripts/install-packages.sh $(APT_PACKAGES)
+
+build: setup
+	$(SWIFT) build $(BUILD_FLAGS)
+
+# --- tests -----------------------------------------------------------------------------------------
+test: build
+	$(SWIFT) test
+	$(BIN)/cema conformance $(TESTDATA)/node $(TESTDATA)/simple $(TESTDATA)/pytorch-converted $(TESTDATA)/pytorch-operator
+#	board binaries under qemu (see the cross section)
+
+# --- main job --------------------------------------------------------------------------------------
+demo: build
+	$(BIN)/cema inspect models/edge.onnx
+	$(BIN)/cema demo models/edge.onnx
+
+# --- benchmarks ------------------------------------------------------------------------------------
+bench: build
+	scripts/bench.sh
+
+# --- generated code --------------------------------------------------------------------------------
+# Regenerates the committed protobuf-c sources from the onnx.proto that libonnx-dev installs.
+proto: setup
+	cp /usr/include/onnx/onnx.proto Sources/CEdgeShim/proto/onnx.proto
+	cd Sources/CEdgeShim/proto && protoc-c --c_out=../generated onnx.proto
+
+# --- board binaries --------------------------------------------------------------------------------
+# Static `edge-agent` for ARM Linux boards: EdgeRuntime + EdgeAgent in Embedded Swift, the C shim with
+# the GNU cross gcc, linked against Debian's arm64/armhf libprotobuf-c.a (unpacked by
+# scripts/make-sysroot.sh into .cache/sysroot-<triple>). Per-target settings: toolchains/<triple>.mk;
+# pipeline: scripts/cross-build.sh. Output: out/$(TARGET)/edge-agent (stripped), edge-agent.debug.
+#   make cross TARGET=aarch64   Raspberry Pi OS 64-bit, Jetson (aarch64-linux-gnu)
+#   make cross TARGET=armv7     Raspberry Pi OS 32-bit, ARMv7-A + NEON (arm-linux-gnueabihf)
+#   make cross-test             both, run under qemu-user: ONNX backend cases, and models/edge.onnx
+#                               compared with the host build (max abs diff 1e-5)
+TARGET ?= aarch64
+CROSS_TARGETS := aarch64 armv7
+.PHONY: cross cross-all cross-test
+
+cross: setup
+	scripts/cross-build.sh build $(TARGET)
+
+cross-all: setup
+	@for t in $(CROSS_TARGETS); do scripts/cross-build.sh build $$t || exit 1; done
+
+cross-test: build
+	@failed=0; for t in $(CROSS_TARGETS); do scripts/cross-build.sh test $$t || failed=1; done; exit $$failed
+
+clean:
+	rm -rf .build .build-* out

@@ -1,0 +1,55 @@
+// swift-tools-version:6.0
+// CEMA edge runtime. EDGE_EMBEDDED=1 compiles the board-side targets (EdgeRuntime, EdgeAgent) in
+// Embedded Swift; the default host build is what `swift test` exercises.
+import PackageDescription
+
+let embedded = Context.environment["EDGE_EMBEDDED"] == "1"
+let embeddedSettings: [SwiftSetting] = embedded
+    ? [.enableExperimentalFeature("Embedded"), .unsafeFlags(["-wmo"])]
+    : []
+
+let package = Package(
+    name: "cema-edge",
+    products: [
+        .executable(name: "cema", targets: ["cema"]),
+        .executable(name: "edge-agent", targets: ["EdgeAgent"]),
+        .library(name: "EdgeRuntime", targets: ["EdgeRuntime"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .target(
+            name: "CEdgeShim",
+            exclude: ["proto"],
+            cSettings: [.unsafeFlags(["-O3", "-std=gnu11"])],
+            linkerSettings: [.linkedLibrary("protobuf-c"), .linkedLibrary("m"), .linkedLibrary("pthread")]
+        ),
+        .target(
+            name: "EdgeRuntime",
+            dependencies: ["CEdgeShim"],
+            swiftSettings: embeddedSettings
+        ),
+        .executableTarget(
+            name: "EdgeAgent",
+            dependencies: ["EdgeRuntime"],
+            swiftSettings: embeddedSettings
+        ),
+        .systemLibrary(name: "CHostCodecs", path: "Sources/CHostCodecs"),
+        .target(
+            name: "Simulation",
+            dependencies: ["EdgeRuntime", "CHostCodecs"]
+        ),
+        .executableTarget(
+            name: "cema",
+            dependencies: [
+                "EdgeRuntime",
+                "Simulation",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "EdgeRuntimeTests", dependencies: ["EdgeRuntime", "CEdgeShim"]),
+        .testTarget(name: "SimulationTests", dependencies: ["Simulation", "EdgeRuntime"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,8 @@
+// Umbrella header of the C shim: everything Swift may call lives behind these includes.
+#ifndef CEDGESHIM_H
+#define CEDGESHIM_H
+#include "cedge_onnx.h"
+#include "cedge_kernels.h"
+#include "cedge_platform.h"
+#include "cedge_math.h"
+#endif

@@ -1,0 +1,71 @@
+// Hot numeric kernels: convolution, GEMM, pooling (fp32). Portable C always; AVX2/FMA on x86_64 and NEON
+// on aarch64/armv7 chosen in kernels/dispatch.c. Layout is NCHW (N-d: N, C, D1..Dk), row-major, dense.
+#ifndef CEDGE_KERNELS_H
+#define CEDGE_KERNELS_H
+#include <stddef.h>
+#include <stdint.h>
+
+#define CEDGE_MAX_SPATIAL 3
+
+// Worker threads used by every kernel (default: all online cores). n < 1 means all cores.
+void cedge_set_threads(int n);
+int cedge_get_threads(void);
+// Name of the code path the dispatcher chose ("avx2-fma", "neon", "portable").
+const char *cedge_kernel_isa(void);
+// Forces the portable path (tests compare the fast path against it). 1 = portable only, 0 = back to the best
+// path for this CPU.
+void cedge_force_portable(int on);
+// Selects a code path by name, for tests and benchmarks: "auto" (or NULL) = best for this CPU, "portable",
+// "generic" (blocked GEMM with a plain-C micro-kernel, the fast path of CPUs without SIMD support here), or the
+// CPU's SIMD path ("avx2-fma" / "neon"). Returns 0, or -1 (selection unchanged) when the path is unavailable.
+int cedge_kernel_select(const char *name);
+
+// C[M,N] = alpha * op(A) * op(B) + beta * C. Row-major; op(A) is MxK, op(B) is KxN. beta == 0 ignores C's
+// previous contents (NaN-safe).
+void cedge_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda,
+                 const float *b, int ldb, float beta, float *c, int ldc);
+
+// Convolution and transposed convolution, resolved by the caller (pads, auto_pad, output sizes).
+typedef struct {
+    int spatial;                          // number of spatial dims, 1..3
+    int batch, in_channels, out_channels, groups;
+    int in_size[CEDGE_MAX_SPATIAL];       // input spatial sizes
+    int out_size[CEDGE_MAX_SPATIAL];      // output spatial sizes
+    int kernel[CEDGE_MAX_SPATIAL];
+    int stride[CEDGE_MAX_SPATIAL];
+    int dilation[CEDGE_MAX_SPATIAL];
+    int pad_begin[CEDGE_MAX_SPATIAL];     // leading pads (trailing pads are implied by out_size)
+    float clamp_min, clamp_max;           // fused activation: y = min(max(y, clamp_min), clamp_max)
+} cedge_conv_desc;
+
+// Conv: w is [out_channels, in_channels/groups, k...], bias [out_channels] or NULL.
+void cedge_conv_f32(const cedge_conv_desc *d, const float *x, const float *w, const float *bias, float *y);
+// ConvTranspose: w is [in_channels, out_channels/groups, k...], bias [out_channels] or NULL.
+// pad_begin/out_size follow ONNX's ConvTranspose meaning (output may be cropped by pads).
+void cedge_conv_transpose_f32(const cedge_conv_desc *d, const float *x, const float *w, const float *bias,
+                              float *y);
+
+typedef enum { CEDGE_POOL_MAX = 0, CEDGE_POOL_AVG = 1 } cedge_pool_kind;
+
+typedef struct {
+    int spatial;
+    int kind;                             // cedge_pool_kind
+    int batch, channels;
+    int in_size[CEDGE_MAX_SPATIAL];
+    int out_size[CEDGE_MAX_SPATIAL];
+    int kernel[CEDGE_MAX_SPATIAL];
+    int stride[CEDGE_MAX_SPATIAL];
+    int dilation[CEDGE_MAX_SPATIAL];
+    int pad_begin[CEDGE_MAX_SPATIAL];
+    int pad_end[CEDGE_MAX_SPATIAL];
+    int count_include_pad;                // AVG: divide by the full window (pads counted) instead of valid cells
+} cedge_pool_desc;
+
+// Windows that run past the padded input (ceil_mode) only cover valid cells. For MAX, indices (may be
+// NULL) receive ONNX MaxPool's index of each maximum: the flat row-major index into the whole input
+// tensor, (((n * C + c) * D1 + d1) * D2 + d2)...
+void cedge_pool_f32(const cedge_pool_desc *d, const float *x, float *y, int64_t *indices);
+
+// Global average over all spatial cells of each (n, c).
+void cedge_global_avg_pool_f32(int batch, int channels, int cells, const float *x, float *y);
+#endif

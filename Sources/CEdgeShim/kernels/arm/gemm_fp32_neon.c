@@ -1,0 +1,194 @@
+// NEON code path: 8x12 SGEMM micro-kernel on aarch64, 6x8 on armv7, dot/axpy for GEMV, depthwise row kernel.
+#if defined(__aarch64__) || defined(__ARM_NEON)
+#include <arm_neon.h>
+
+#include "../kernels_internal.h"
+
+// armv7 has no lane-indexed FMA (vfmaq_laneq_f32 is aarch64-only) and only has vfma with VFPv4.
+#if defined(__aarch64__) || defined(__ARM_FEATURE_FMA)
+#define VFMA(acc, x, y) vfmaq_f32((acc), (x), (y))
+#else
+#define VFMA(acc, x, y) vmlaq_f32((acc), (x), (y))
+#endif
+
+static inline void store_vec(float *c, float32x4_t v, const cedge_ukp *p, int row) {
+    if (p->load_c) {
+        if (p->beta == 1.0f)
+            v = vaddq_f32(v, vld1q_f32(c));
+        else
+            v = VFMA(v, vld1q_f32(c), vdupq_n_f32(p->beta));
+    }
+    if (p->bias) v = vaddq_f32(v, vdupq_n_f32(p->bias[row]));
+    if (p->clamp) v = vminq_f32(vmaxq_f32(v, vdupq_n_f32(p->cmin)), vdupq_n_f32(p->cmax));
+    vst1q_f32(c, v);
+}
+
+#if defined(__aarch64__)
+#define MR 8
+#define NR 12
+// 24 accumulators + 3 B vectors + 2 A vectors = 29 of the 32 q registers; the A values are used by lane, so
+// no broadcasts are needed: 5 loads feed 24 FMAs per k.
+static void ukernel_neon(int k, const float *a, const float *b, float *c, size_t ldc, const cedge_ukp *p) {
+    float32x4_t c00 = vdupq_n_f32(0), c01 = c00, c02 = c00, c10 = c00, c11 = c00, c12 = c00;
+    float32x4_t c20 = c00, c21 = c00, c22 = c00, c30 = c00, c31 = c00, c32 = c00;
+    float32x4_t c40 = c00, c41 = c00, c42 = c00, c50 = c00, c51 = c00, c52 = c00;
+    float32x4_t c60 = c00, c61 = c00, c62 = c00, c70 = c00, c71 = c00, c72 = c00;
+    for (int i = 0; i < k; i++) {
+        float32x4_t b0 = vld1q_f32(b), b1 = vld1q_f32(b + 4), b2 = vld1q_f32(b + 8);
+        float32x4_t a0 = vld1q_f32(a), a1 = vld1q_f32(a + 4);
+        __builtin_prefetch(b + 8 * NR);
+        c00 = vfmaq_laneq_f32(c00, b0, a0, 0); c01 = vfmaq_laneq_f32(c01, b1, a0, 0); c02 = vfmaq_laneq_f32(c02, b2, a0, 0);
+        c10 = vfmaq_laneq_f32(c10, b0, a0, 1); c11 = vfmaq_laneq_f32(c11, b1, a0, 1); c12 = vfmaq_laneq_f32(c12, b2, a0, 1);
+        c20 = vfmaq_laneq_f32(c20, b0, a0, 2); c21 = vfmaq_laneq_f32(c21, b1, a0, 2); c22 = vfmaq_laneq_f32(c22, b2, a0, 2);
+        c30 = vfmaq_laneq_f32(c30, b0, a0, 3); c31 = vfmaq_laneq_f32(c31, b1, a0, 3); c32 = vfmaq_laneq_f32(c32, b2, a0, 3);
+        c40 = vfmaq_laneq_f32(c40, b0, a1, 0); c41 = vfmaq_laneq_f32(c41, b1, a1, 0); c42 = vfmaq_laneq_f32(c42, b2, a1, 0);
+        c50 = vfmaq_laneq_f32(c50, b0, a1, 1); c51 = vfmaq_laneq_f32(c51, b1, a1, 1); c52 = vfmaq_laneq_f32(c52, b2, a1, 1);
+        c60 = vfmaq_laneq_f32(c60, b0, a1, 2); c61 = vfmaq_laneq_f32(c61, b1, a1, 2); c62 = vfmaq_laneq_f32(c62, b2, a1, 2);
+        c70 = vfmaq_laneq_f32(c70, b0, a1, 3); c71 = vfmaq_laneq_f32(c71, b1, a1, 3); c72 = vfmaq_laneq_f32(c72, b2, a1, 3);
+        a += MR;
+        b += NR;
+    }
+#define ROW(r, v0, v1, v2)                                                                                     \
+    do {                                                                                                       \
+        float *cr = c + (size_t)(r) * ldc;                                                                     \
+        store_vec(cr, v0, p, r);                                                                               \
+        store_vec(cr + 4, v1, p, r);                                                                           \
+        store_vec(cr + 8, v2, p, r);                                                                           \
+    } while (0)
+    ROW(0, c00, c01, c02); ROW(1, c10, c11, c12); ROW(2, c20, c21, c22); ROW(3, c30, c31, c32);
+    ROW(4, c40, c41, c42); ROW(5, c50, c51, c52); ROW(6, c60, c61, c62); ROW(7, c70, c71, c72);
+#undef ROW
+}
+#define KC 256
+#define MC 128
+#define NC 768
+#else
+#define MR 6
+#define NR 8
+// armv7 has 16 q registers: 12 accumulators + 2 B vectors + 1-2 broadcast A values. vld1q_dup loads and
+// broadcasts in one instruction, standing in for the missing lane-indexed FMA.
+static void ukernel_neon(int k, const float *a, const float *b, float *c, size_t ldc, const cedge_ukp *p) {
+    float32x4_t c00 = vdupq_n_f32(0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
+    float32x4_t c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+    for (int i = 0; i < k; i++) {
+        float32x4_t b0 = vld1q_f32(b), b1 = vld1q_f32(b + 4), av;
+        av = vld1q_dup_f32(a + 0); c00 = VFMA(c00, b0, av); c01 = VFMA(c01, b1, av);
+        av = vld1q_dup_f32(a + 1); c10 = VFMA(c10, b0, av); c11 = VFMA(c11, b1, av);
+        av = vld1q_dup_f32(a + 2); c20 = VFMA(c20, b0, av); c21 = VFMA(c21, b1, av);
+        av = vld1q_dup_f32(a + 3); c30 = VFMA(c30, b0, av); c31 = VFMA(c31, b1, av);
+        av = vld1q_dup_f32(a + 4); c40 = VFMA(c40, b0, av); c41 = VFMA(c41, b1, av);
+        av = vld1q_dup_f32(a + 5); c50 = VFMA(c50, b0, av); c51 = VFMA(c51, b1, av);
+        a += MR;
+        b += NR;
+    }
+#define ROW(r, v0, v1)                                                                                         \
+    do {                                                                                                       \
+        float *cr = c + (size_t)(r) * ldc;                                                                     \
+        store_vec(cr, v0, p, r);                                                                               \
+        store_vec(cr + 4, v1, p, r);                                                                           \
+    } while (0)
+    ROW(0, c00, c01); ROW(1, c10, c11); ROW(2, c20, c21); ROW(3, c30, c31); ROW(4, c40, c41); ROW(5, c50, c51);
+#undef ROW
+}
+#define KC 256
+#define MC 120
+#define NC 512
+#endif
+
+static inline float hsum(float32x4_t v) {
+#if defined(__aarch64__)
+    return vaddvq_f32(v);
+#else
+    float32x2_t s = vadd_f32(vget_low_f32(v), vget_high_f32(v));
+    return vget_lane_f32(vpadd_f32(s, s), 0);
+#endif
+}
+
+static float dot_neon(int n, const float *x, const float *y) {
+    float32x4_t s0 = vdupq_n_f32(0), s1 = s0, s2 = s0, s3 = s0;
+    int i = 0;
+    for (; i + 16 <= n; i += 16) {
+        s0 = VFMA(s0, vld1q_f32(x + i), vld1q_f32(y + i));
+        s1 = VFMA(s1, vld1q_f32(x + i + 4), vld1q_f32(y + i + 4));
+        s2 = VFMA(s2, vld1q_f32(x + i + 8), vld1q_f32(y + i + 8));
+        s3 = VFMA(s3, vld1q_f32(x + i + 12), vld1q_f32(y + i + 12));
+    }
+    for (; i + 4 <= n; i += 4) s0 = VFMA(s0, vld1q_f32(x + i), vld1q_f32(y + i));
+    float t = hsum(vaddq_f32(vaddq_f32(s0, s1), vaddq_f32(s2, s3)));
+    for (; i < n; i++) t += x[i] * y[i];
+    return t;
+}
+
+static void axpy_neon(int n, float a, const float *x, float *y) {
+    float32x4_t va = vdupq_n_f32(a);
+    int i = 0;
+    for (; i + 8 <= n; i += 8) {
+        vst1q_f32(y + i, VFMA(vld1q_f32(y + i), vld1q_f32(x + i), va));
+        vst1q_f32(y + i + 4, VFMA(vld1q_f32(y + i + 4), vld1q_f32(x + i + 4), va));
+    }
+    for (; i + 4 <= n; i += 4) vst1q_f32(y + i, VFMA(vld1q_f32(y + i), vld1q_f32(x + i), va));
+    for (; i < n; i++) y[i] += a * x[i];
+}
+
+// src[0], src[s], src[2s], src[3s] for s = 1 or 2; vld2q de-interleaves, so stride 2 costs one load.
+static inline float32x4_t load_strided(const float *src, int stride) {
+    if (stride == 1) return vld1q_f32(src);
+    return vld2q_f32(src).val[0];
+}
+
+static void dw_row_neon(int n, int taps, const float *const *src, const float *w, int stride, float bias,
+                        float cmin, float cmax, float *out) {
+    if (stride > 2) {
+        cedge_dw_row_generic(n, taps, src, w, stride, bias, cmin, cmax, out);
+        return;
+    }
+    const int clamp = cedge_clamp_active(cmin, cmax);
+    const float32x4_t vbias = vdupq_n_f32(bias), vmin = vdupq_n_f32(cmin), vmax = vdupq_n_f32(cmax);
+    // A stride-2 load of 4 outputs reads 8 floats, one past the last element those outputs need; stopping
+    // the vector passes one output early keeps every read inside the row.
+    const int vec_end = stride == 1 ? n : n - 1;
+    int i = 0;
+    for (; i + 16 <= vec_end; i += 16) {
+        float32x4_t a0 = vbias, a1 = vbias, a2 = vbias, a3 = vbias;
+        for (int t = 0; t < taps; t++) {
+            const float *s = src[t] + (size_t)i * stride;
+            float32x4_t wt = vdupq_n_f32(w[t]);
+            a0 = VFMA(a0, load_strided(s, stride), wt);
+            a1 = VFMA(a1, load_strided(s + 4 * stride, stride), wt);
+            a2 = VFMA(a2, load_strided(s + 8 * stride, stride), wt);
+            a3 = VFMA(a3, load_strided(s + 12 * stride, stride), wt);
+        }
+        if (clamp) {
+            a0 = vminq_f32(vmaxq_f32(a0, vmin), vmax);
+            a1 = vminq_f32(vmaxq_f32(a1, vmin), vmax);
+            a2 = vminq_f32(vmaxq_f32(a2, vmin), vmax);
+            a3 = vminq_f32(vmaxq_f32(a3, vmin), vmax);
+        }
+        vst1q_f32(out + i, a0);
+        vst1q_f32(out + i + 4, a1);
+        vst1q_f32(out + i + 8, a2);
+        vst1q_f32(out + i + 12, a3);
+    }
+    for (; i + 4 <= vec_end; i += 4) {
+        float32x4_t a0 = vbias;
+        for (int t = 0; t < taps; t++)
+            a0 = VFMA(a0, load_strided(src[t] + (size_t)i * stride, stride), vdupq_n_f32(w[t]));
+        if (clamp) a0 = vminq_f32(vmaxq_f32(a0, vmin), vmax);
+        vst1q_f32(out + i, a0);
+    }
+    for (; i < n; i++) {
+        float acc = bias;
+        for (int t = 0; t < taps; t++) acc += w[t] * src[t][(size_t)i * stride];
+        if (clamp) {
+            acc = acc < cmin ? cmin : acc;
+            acc = acc > cmax ? cmax : acc;
+        }
+        out[i] = acc;
+    }
+}
+
+const cedge_isa cedge_isa_neon = {
+    .name = "neon", .mr = MR, .nr = NR, .kc = KC, .mc = MC, .nc = NC,
+    .ukernel = ukernel_neon, .dot = dot_neon, .axpy = axpy_neon, .dw_row = dw_row_neon,
+};
+#endif

@@ -1,0 +1,387 @@
+// Convolution: portable direct loops, and the fast paths (implicit im2col GEMM, 1x1 direct GEMM, single
+// output column as dot products, depthwise direct) with fused bias and clamp.
+#include <math.h>
+#include <string.h>
+
+#include "kernels_internal.h"
+
+static inline int imin(int a, int b) { return a < b ? a : b; }
+static inline int imax(int a, int b) { return a > b ? a : b; }
+static inline int ceil_div(int a, int b) { return (a + b - 1) / b; }
+
+// ---- N-d geometry -----------------------------------------------------------------------------------------
+static void geom_finish(cedge_geom3 *g) {
+    g->in_plane = (size_t)g->in[0] * g->in[1] * g->in[2];
+    g->out_plane = (size_t)g->out[0] * g->out[1] * g->out[2];
+    g->ker_vol = (size_t)g->ker[0] * g->ker[1] * g->ker[2];
+}
+
+static void geom_identity(cedge_geom3 *g, int i) {
+    g->in[i] = g->out[i] = g->ker[i] = g->str[i] = g->dil[i] = 1;
+    g->pad[i] = g->pad_end[i] = 0;
+}
+
+void cedge_geom_from_conv(const cedge_conv_desc *d, cedge_geom3 *g) {
+    const int off = 3 - d->spatial;
+    for (int i = 0; i < 3; i++) {
+        if (i < off) {
+            geom_identity(g, i);
+            continue;
+        }
+        const int s = i - off;
+        g->in[i] = d->in_size[s];
+        g->out[i] = d->out_size[s];
+        g->ker[i] = d->kernel[s];
+        g->str[i] = d->stride[s] > 0 ? d->stride[s] : 1;
+        g->dil[i] = d->dilation[s] > 0 ? d->dilation[s] : 1;
+        g->pad[i] = d->pad_begin[s];
+        g->pad_end[i] = 0;   // implied by out_size; the loops check against in_size
+    }
+    geom_finish(g);
+}
+
+void cedge_geom_from_pool(const cedge_pool_desc *d, cedge_geom3 *g) {
+    const int off = 3 - d->spatial;
+    for (int i = 0; i < 3; i++) {
+        if (i < off) {
+            geom_identity(g, i);
+            continue;
+        }
+        const int s = i - off;
+        g->in[i] = d->in_size[s];
+        g->out[i] = d->out_size[s];
+        g->ker[i] = d->kernel[s];
+        g->str[i] = d->stride[s] > 0 ? d->stride[s] : 1;
+        g->dil[i] = d->dilation[s] > 0 ? d->dilation[s] : 1;
+        g->pad[i] = d->pad_begin[s];
+        g->pad_end[i] = d->pad_end[s];
+    }
+    geom_finish(g);
+}
+
+static inline float clampf(float v, float lo, float hi) {
+    v = v < lo ? lo : v;
+    return v > hi ? hi : v;
+}
+
+// ---- portable reference -----------------------------------------------------------------------------------
+static void conv_portable(const cedge_conv_desc *d, const cedge_geom3 *g, const float *x, const float *w,
+                          const float *bias, float *y) {
+    const int groups = d->groups > 0 ? d->groups : 1;
+    const int icg = d->in_channels / groups, ocg = d->out_channels / groups;
+    const int clamp = cedge_clamp_active(d->clamp_min, d->clamp_max);
+    for (int n = 0; n < d->batch; n++)
+        for (int oc = 0; oc < d->out_channels; oc++) {
+            const int grp = oc / ocg;
+            float *yp = y + ((size_t)n * d->out_channels + oc) * g->out_plane;
+            for (int od = 0; od < g->out[0]; od++)
+                for (int oh = 0; oh < g->out[1]; oh++)
+                    for (int ow = 0; ow < g->out[2]; ow++) {
+                        float acc = bias ? bias[oc] : 0.0f;
+                        for (int ic = 0; ic < icg; ic++) {
+                            const float *xp = x + ((size_t)n * d->in_channels + (size_t)grp * icg + ic) * g->in_plane;
+                            const float *wp = w + ((size_t)oc * icg + ic) * g->ker_vol;
+                            for (int kd = 0; kd < g->ker[0]; kd++) {
+                                const int id = od * g->str[0] - g->pad[0] + kd * g->dil[0];
+                                if (id < 0 || id >= g->in[0]) continue;
+                                for (int kh = 0; kh < g->ker[1]; kh++) {
+                                    const int ih = oh * g->str[1] - g->pad[1] + kh * g->dil[1];
+                                    if (ih < 0 || ih >= g->in[1]) continue;
+                                    for (int kw = 0; kw < g->ker[2]; kw++) {
+                                        const int iw = ow * g->str[2] - g->pad[2] + kw * g->dil[2];
+                                        if (iw < 0 || iw >= g->in[2]) continue;
+                                        acc += xp[((size_t)id * g->in[1] + ih) * g->in[2] + iw] *
+                                               wp[((size_t)kd * g->ker[1] + kh) * g->ker[2] + kw];
+                                    }
+                                }
+                            }
+                        }
+                        if (clamp) acc = clampf(acc, d->clamp_min, d->clamp_max);
+                        yp[((size_t)od * g->out[1] + oh) * g->out[2] + ow] = acc;
+                    }
+        }
+}
+
+// ---- implicit im2col: packs B panels straight from the input ------------------------------------------------
+// Row k of the virtual im2col matrix is (channel c, kernel cell kd,kh,kw); column j is output cell (od,oh,ow).
+// Writing it directly into the GEMM's NR-wide panels skips the im2col buffer (which for a 3x3 conv is nine
+// times the input) and its extra pass over memory.
+
+typedef struct {
+    float *dp;      // current panel row (lane 0)
+    int lane, nr;
+    size_t panel;   // floats between panels
+} emitter;
+
+static inline void emit_zeros(emitter *e, int count) {
+    while (count > 0) {
+        const int c = imin(count, e->nr - e->lane);
+        float *d = e->dp + e->lane;
+        for (int i = 0; i < c; i++) d[i] = 0.0f;
+        count -= c;
+        e->lane += c;
+        if (e->lane == e->nr) {
+            e->lane = 0;
+            e->dp += e->panel;
+        }
+    }
+}
+
+static inline void emit_copy(emitter *e, const float *src, int stride, int count) {
+    while (count > 0) {
+        const int c = imin(count, e->nr - e->lane);
+        float *d = e->dp + e->lane;
+        if (stride == 1)
+            for (int i = 0; i < c; i++) d[i] = src[i];
+        else
+            for (int i = 0; i < c; i++) d[i] = src[(size_t)i * stride];
+        src += (size_t)c * stride;
+        count -= c;
+        e->lane += c;
+        if (e->lane == e->nr) {
+            e->lane = 0;
+            e->dp += e->panel;
+        }
+    }
+}
+
+static void pack_im2col(const cedge_bsrc *s, int k0, int kc, int n0, int nc, int nr, float *dst) {
+    const cedge_geom3 *g = s->ctx;
+    const int KH = g->ker[1], KW = g->ker[2], OH = g->out[1], OW = g->out[2];
+    const int ID = g->in[0], IH = g->in[1], IW = g->in[2], sw = g->str[2];
+    const int hw = OH * OW;
+    const int od0 = n0 / hw, oh0 = (n0 % hw) / OW, ow0 = n0 % OW;
+    for (int kk = 0; kk < kc; kk++) {
+        const int kidx = k0 + kk;
+        const int c = kidx / (int)g->ker_vol;
+        int rem = kidx % (int)g->ker_vol;
+        const int kd = rem / (KH * KW);
+        rem %= KH * KW;
+        const int kh = rem / KW, kw = rem % KW;
+        const float *xc = s->b + (size_t)c * g->in_plane;
+        const int offd = kd * g->dil[0] - g->pad[0], offh = kh * g->dil[1] - g->pad[1];
+        const int offw = kw * g->dil[2] - g->pad[2];
+        emitter e = {dst + (size_t)kk * nr, 0, nr, (size_t)kc * nr};
+        int od = od0, oh = oh0, ow = ow0, left = nc;
+        while (left > 0) {
+            const int seg = imin(OW - ow, left);
+            const int id = od * g->str[0] + offd, ih = oh * g->str[1] + offh;
+            if (id < 0 || id >= ID || ih < 0 || ih >= IH) {
+                emit_zeros(&e, seg);
+            } else {
+                // Output cells t in [0, seg) read iw = iw0 + t*sw; keep those inside [0, IW).
+                const int iw0 = ow * sw + offw;
+                int lo = iw0 >= 0 ? 0 : ceil_div(-iw0, sw);
+                int hi = iw0 < IW ? ceil_div(IW - iw0, sw) : 0;
+                lo = imin(lo, seg);
+                hi = imax(lo, imin(hi, seg));
+                const float *row = xc + ((size_t)id * IH + ih) * IW;
+                emit_zeros(&e, lo);
+                emit_copy(&e, row + (iw0 + lo * sw), sw, hi - lo);
+                emit_zeros(&e, seg - hi);
+            }
+            left -= seg;
+            ow += seg;
+            if (ow == OW) {
+                ow = 0;
+                if (++oh == OH) {
+                    oh = 0;
+                    ++od;
+                }
+            }
+        }
+        if (e.lane) emit_zeros(&e, nr - e.lane);   // zero columns past nc in the last panel
+    }
+}
+
+// ---- single output cell: y[oc] = dot(w[oc], im2col column) ------------------------------------------------
+typedef struct {
+    const cedge_isa *isa;
+    const float *w, *col, *bias;
+    float *y;
+    int ocg, k, chunk, clamp;
+    float cmin, cmax;
+    size_t y_stride;
+} dotconv_ctx;
+
+static void dotconv_task(void *vctx, int task, int tid) {
+    (void)tid;
+    const dotconv_ctx *c = vctx;
+    const int o1 = imin(c->ocg, (task + 1) * c->chunk);
+    for (int o = task * c->chunk; o < o1; o++) {
+        float v = c->isa->dot(c->k, c->w + (size_t)o * c->k, c->col);
+        if (c->bias) v += c->bias[o];
+        if (c->clamp) v = clampf(v, c->cmin, c->cmax);
+        c->y[(size_t)o * c->y_stride] = v;
+    }
+}
+
+// ---- depthwise -------------------------------------------------------------------------------------------------
+// Each (n, c) plane is copied into a zero-bordered buffer (skipped when there is no padding), so the tap loops
+// need no bounds checks. With unit strides the whole plane is computed as one long row over the padded pitch
+// ("virtual" outputs in the border columns are computed and dropped), which keeps small planes like 7x7
+// vectorised; other strides run output row by output row.
+typedef struct {
+    const cedge_isa *isa;
+    const cedge_conv_desc *d;
+    const cedge_geom3 *g;
+    const float *x, *w, *bias;
+    float *y;
+    int P[3];          // padded extents
+    int copy, flat;
+} dw_ctx;
+
+static void dw_task(void *vctx, int plane, int tid) {
+    const dw_ctx *c = vctx;
+    const cedge_geom3 *g = c->g;
+    const int ch = plane % c->d->in_channels;
+    const int PD = c->P[0], PH = c->P[1], PW = c->P[2];
+    const int kv = (int)g->ker_vol;
+    const float *xin = c->x + (size_t)plane * g->in_plane;
+    const float *xp = xin;
+    if (c->copy) {
+        float *buf = cedge_scratch(tid, CEDGE_SCR_AUX, (size_t)PD * PH * PW);
+        memset(buf, 0, (size_t)PD * PH * PW * sizeof(float));
+        const int nd = imin(g->in[0], PD - g->pad[0]), nh = imin(g->in[1], PH - g->pad[1]);
+        const int nw = imax(0, imin(g->in[2], PW - g->pad[2]));
+        for (int id = 0; id < nd; id++)
+            for (int ih = 0; ih < nh; ih++)
+                memcpy(buf + ((size_t)(id + g->pad[0]) * PH + ih + g->pad[1]) * PW + g->pad[2],
+                       xin + ((size_t)id * g->in[1] + ih) * g->in[2], (size_t)nw * sizeof(float));
+        xp = buf;
+    }
+    const size_t ptr_floats = (sizeof(const float *) + sizeof(float) - 1) / sizeof(float);
+    const float **src = (const float **)(void *)cedge_scratch(tid, CEDGE_SCR_AUX2, (size_t)kv * ptr_floats);
+    const float *wc = c->w + (size_t)ch * kv;
+    const float bias = c->bias ? c->bias[ch] : 0.0f;
+    float *yp = c->y + (size_t)plane * g->out_plane;
+    const float cmin = c->d->clamp_min, cmax = c->d->clamp_max;
+    const int OD = g->out[0], OH = g->out[1], OW = g->out[2];
+    if (c->flat) {
+        int t = 0;
+        for (int kd = 0; kd < g->ker[0]; kd++)
+            for (int kh = 0; kh < g->ker[1]; kh++)
+                for (int kw = 0; kw < g->ker[2]; kw++)
+                    src[t++] = xp + ((size_t)kd * g->dil[0] * PH + (size_t)kh * g->dil[1]) * PW + (size_t)kw * g->dil[2];
+        const size_t span = ((size_t)(OD - 1) * PH + (OH - 1)) * PW + OW;
+        if (PW == OW && PH == OH) {
+            c->isa->dw_row((int)span, kv, src, wc, 1, bias, cmin, cmax, yp);
+            return;
+        }
+        float *vout = cedge_scratch(tid, CEDGE_SCR_AUX3, span);
+        c->isa->dw_row((int)span, kv, src, wc, 1, bias, cmin, cmax, vout);
+        for (int od = 0; od < OD; od++)
+            for (int oh = 0; oh < OH; oh++)
+                memcpy(yp + ((size_t)od * OH + oh) * OW, vout + ((size_t)od * PH + oh) * PW, (size_t)OW * sizeof(float));
+        return;
+    }
+    for (int od = 0; od < OD; od++)
+        for (int oh = 0; oh < OH; oh++) {
+            int t = 0;
+            for (int kd = 0; kd < g->ker[0]; kd++)
+                for (int kh = 0; kh < g->ker[1]; kh++) {
+                    const float *row = xp + ((size_t)(od * g->str[0] + kd * g->dil[0]) * PH +
+                                             (size_t)(oh * g->str[1] + kh * g->dil[1])) * PW;
+                    for (int kw = 0; kw < g->ker[2]; kw++) src[t++] = row + (size_t)kw * g->dil[2];
+                }
+            c->isa->dw_row(OW, kv, src, wc, g->str[2], bias, cmin, cmax, yp + ((size_t)od * OH + oh) * OW);
+        }
+}
+
+static void conv_depthwise(const cedge_isa *isa, const cedge_conv_desc *d, const cedge_geom3 *g, const float *x,
+                           const float *w, const float *bias, float *y) {
+    dw_ctx c = {isa, d, g, x, w, bias, y, {0, 0, 0}, 0, 1};
+    for (int i = 0; i < 3; i++) {
+        // Extent that the windows read, and at least the (shifted) input so it copies whole.
+        const int need = (g->out[i] - 1) * g->str[i] + (g->ker[i] - 1) * g->dil[i] + 1;
+        c.P[i] = need;
+        if (g->pad[i] != 0 || need > g->in[i]) c.copy = 1;
+        if (g->str[i] != 1) c.flat = 0;
+    }
+    // Unpadded input read in place: the rows must have the input's pitch.
+    if (!c.copy) {
+        c.P[0] = g->in[0];
+        c.P[1] = g->in[1];
+        c.P[2] = g->in[2];
+    }
+    cedge_parallel_for(d->batch * d->in_channels, dw_task, &c);
+}
+
+// ---- public entry -------------------------------------------------------------------------------------------
+void cedge_conv_f32(const cedge_conv_desc *d, const float *x, const float *w, const float *bias, float *y) {
+    cedge_geom3 g;
+    cedge_geom_from_conv(d, &g);
+    if (d->batch <= 0 || d->out_channels <= 0 || g.out_plane == 0) return;
+    const cedge_isa *isa = cedge_active_isa();
+    if (!isa) {
+        conv_portable(d, &g, x, w, bias, y);
+        return;
+    }
+    const int groups = d->groups > 0 ? d->groups : 1;
+    const int icg = d->in_channels / groups, ocg = d->out_channels / groups;
+    const int clamp = cedge_clamp_active(d->clamp_min, d->clamp_max);
+
+    if (groups == d->in_channels && groups == d->out_channels && groups > 1) {
+        conv_depthwise(isa, d, &g, x, w, bias, y);
+        return;
+    }
+
+    const int K = icg * (int)g.ker_vol;
+    const int P = (int)g.out_plane;
+    if (P == 1) {
+        // One output cell (classifier-style convs): gather its im2col column, then dot products per channel.
+        float *col = cedge_scratch(0, CEDGE_SCR_SHARED, (size_t)K);
+        cedge_bsrc src = {pack_im2col, NULL, 0, 0, &g};
+        for (int n = 0; n < d->batch; n++)
+            for (int grp = 0; grp < groups; grp++) {
+                src.b = x + ((size_t)n * d->in_channels + (size_t)grp * icg) * g.in_plane;
+                pack_im2col(&src, 0, K, 0, 1, 1, col);
+                dotconv_ctx c = {isa, w + (size_t)grp * ocg * K, col, bias ? bias + (size_t)grp * ocg : NULL,
+                                 y + (size_t)n * d->out_channels + (size_t)grp * ocg, ocg, K, 0, clamp,
+                                 d->clamp_min, d->clamp_max, 1};
+                const int width = cedge_pool_width();
+                const int tasks = (width > 1 && (double)ocg * K >= 65536.0) ? imin(width, ocg) : 1;
+                c.chunk = ceil_div(ocg, tasks);
+                cedge_parallel_for(ceil_div(ocg, c.chunk), dotconv_task, &c);
+            }
+        return;
+    }
+
+    int pointwise = 1;
+    for (int i = 0; i < 3; i++)
+        if (g.ker[i] != 1 || g.str[i] != 1 || g.pad[i] != 0 || g.out[i] != g.in[i]) pointwise = 0;
+
+    const int count = d->batch * groups;
+    cedge_gemm_problem *probs = (cedge_gemm_problem *)(void *)cedge_scratch(
+        0, CEDGE_SCR_JOBS, (size_t)count * (sizeof(cedge_gemm_problem) / sizeof(float) + 1));
+    for (int n = 0; n < d->batch; n++)
+        for (int grp = 0; grp < groups; grp++) {
+            cedge_gemm_problem *p = &probs[n * groups + grp];
+            const float *xg = x + ((size_t)n * d->in_channels + (size_t)grp * icg) * g.in_plane;
+            p->m = ocg;
+            p->n = P;
+            p->k = K;
+            p->a = w + (size_t)grp * ocg * K;
+            p->lda = (size_t)K;
+            p->trans_a = 0;
+            p->alpha = 1.0f;
+            if (pointwise) {
+                // 1x1, stride 1, no pad: the input planes already are the B matrix.
+                cedge_bsrc_matrix(&p->b, xg, g.in_plane, 0);
+            } else {
+                p->b.pack = pack_im2col;
+                p->b.b = xg;
+                p->b.ldb = 0;
+                p->b.trans = 0;
+                p->b.ctx = &g;
+            }
+            p->beta = 0.0f;
+            p->c = y + ((size_t)n * d->out_channels + (size_t)grp * ocg) * g.out_plane;
+            p->ldc = g.out_plane;
+            p->bias = bias ? bias + (size_t)grp * ocg : NULL;
+            p->clamp = clamp;
+            p->cmin = d->clamp_min;
+            p->cmax = d->clamp_max;
+        }
+    cedge_gemm_run(isa, probs, count);
+}

@@ -1,0 +1,140 @@
+// Shared internals of the fp32 kernels: ISA table, GEMM core interface, thread pool and scratch buffers.
+#ifndef CEDGE_KERNELS_INTERNAL_H
+#define CEDGE_KERNELS_INTERNAL_H
+#include <stddef.h>
+#include <stdint.h>
+#include "cedge_kernels.h"
+
+// ---- micro-kernel epilogue ------------------------------------------------------------------------------
+// What a micro-kernel does with its MR x NR accumulator tile `acc` when storing it to C:
+//   load_c == 0: C = acc                     (beta == 0, or first K block with beta == 0: NaN-safe)
+//   load_c == 1: C = beta * C + acc          (beta == 1 is special-cased to a plain add)
+// then, if bias != NULL, C[r][*] += bias[r] (bias already offset to the tile's first row), and if clamp != 0,
+// C = min(max(C, cmin), cmax). Bias and clamp are only set for the last K block of a GEMM.
+typedef struct {
+    int load_c;
+    float beta;
+    const float *bias;
+    int clamp;
+    float cmin, cmax;
+} cedge_ukp;
+
+// Full-tile micro-kernel: a is a packed MR x k panel (k-major, MR floats per k), b a packed k x NR panel
+// (NR floats per k, 64-byte aligned), c the tile's top-left element with row stride ldc.
+typedef void (*cedge_ukernel_fn)(int k, const float *a, const float *b, float *c, size_t ldc,
+                                 const cedge_ukp *p);
+
+// Depthwise row: out[i] = clamp(bias + sum_t w[t] * src[t][i * stride]) for i in [0, n).
+typedef void (*cedge_dw_row_fn)(int n, int taps, const float *const *src, const float *w, int stride,
+                                float bias, float cmin, float cmax, float *out);
+
+// One code path. Block sizes are in elements: kc (K block, sized so an A and a B micro-panel sit in L1),
+// mc (rows of the packed A block kept in L2), nc (columns of the packed B block).
+typedef struct {
+    const char *name;
+    int mr, nr, kc, mc, nc;
+    cedge_ukernel_fn ukernel;
+    float (*dot)(int n, const float *x, const float *y);
+    void (*axpy)(int n, float a, const float *x, float *y);   // y += a * x
+    cedge_dw_row_fn dw_row;
+} cedge_isa;
+
+extern const cedge_isa cedge_isa_generic;
+#if defined(__x86_64__) || defined(__i386__)
+extern const cedge_isa cedge_isa_avx2;
+#endif
+#if defined(__aarch64__) || defined(__ARM_NEON)
+extern const cedge_isa cedge_isa_neon;
+#endif
+
+// The chosen fast path, or NULL when the portable reference path is in force.
+const cedge_isa *cedge_active_isa(void);
+
+// Shared scalar epilogue, used by the generic micro-kernel and for partial edge tiles of every ISA:
+// applies cedge_ukp semantics to an m x n block of accumulators acc (row stride ldacc).
+void cedge_store_tile(const float *acc, int ldacc, int m, int n, float *c, size_t ldc, const cedge_ukp *p);
+float cedge_dot_generic(int n, const float *x, const float *y);
+void cedge_axpy_generic(int n, float a, const float *x, float *y);
+void cedge_dw_row_generic(int n, int taps, const float *const *src, const float *w, int stride, float bias,
+                          float cmin, float cmax, float *out);
+
+// ---- GEMM core --------------------------------------------------------------------------------------------
+// Where op(B) comes from: a plain matrix, or an im2col view of a convolution input that is packed on the fly
+// (no im2col buffer). pack() writes op(B)[k0:k0+kc, n0:n0+nc] as ceil(nc/nr) panels of kc x nr floats
+// (panel p at dst + p*kc*nr), zero-filling the columns past nc in the last panel.
+typedef struct cedge_bsrc cedge_bsrc;
+struct cedge_bsrc {
+    void (*pack)(const cedge_bsrc *s, int k0, int kc, int n0, int nc, int nr, float *dst);
+    const float *b;
+    size_t ldb;
+    int trans;
+    const void *ctx;
+};
+void cedge_bsrc_matrix(cedge_bsrc *s, const float *b, size_t ldb, int trans);
+
+// C[m x n] = alpha * op(A) * op(B) + beta * C (+ bias per row) (clamped).
+typedef struct {
+    int m, n, k;
+    const float *a;
+    size_t lda;
+    int trans_a;
+    float alpha;
+    cedge_bsrc b;
+    float beta;
+    float *c;
+    size_t ldc;
+    const float *bias;      // per row of C, or NULL
+    int clamp;
+    float cmin, cmax;
+} cedge_gemm_problem;
+
+// Runs `count` independent problems of the same m x n shape in parallel on the pool (splitting each into
+// tiles when there are fewer problems than threads).
+void cedge_gemm_run(const cedge_isa *isa, const cedge_gemm_problem *problems, int count);
+// Serial blocked GEMM over the C sub-block rows [m0, m1) x columns [n0, n1), on pool thread `tid`.
+void cedge_gemm_tile(const cedge_isa *isa, int tid, const cedge_gemm_problem *p, int m0, int m1, int n0,
+                     int n1);
+// Reference matrix product (obviously-right loops); also the portable cedge_sgemm.
+void cedge_sgemm_portable(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda,
+                          const float *b, int ldb, float beta, float *c, int ldc);
+
+// 1 when the clamp bounds are not (-inf, +inf).
+int cedge_clamp_active(float cmin, float cmax);
+
+// ---- N-d geometry ---------------------------------------------------------------------------------------
+// Convolution/pooling geometry with 1..3 spatial dims right-aligned into (D, H, W); missing leading dims are
+// size 1, kernel 1, stride 1, dilation 1, pad 0, so every kernel loops over three dims only.
+typedef struct {
+    int in[3], out[3], ker[3], str[3], dil[3], pad[3], pad_end[3];
+    size_t in_plane, out_plane, ker_vol;
+} cedge_geom3;
+void cedge_geom_from_conv(const cedge_conv_desc *d, cedge_geom3 *g);
+void cedge_geom_from_pool(const cedge_pool_desc *d, cedge_geom3 *g);
+
+// ---- thread pool ----------------------------------------------------------------------------------------
+#define CEDGE_MAX_THREADS 256
+// fn(ctx, task, tid) for task in [0, ntasks), spread over the pool; tid in [0, threads) identifies the calling
+// pool thread (for per-thread scratch). The caller runs tasks too. Runs inline when threads == 1, when
+// ntasks == 1, or when called from inside a task (nested use).
+typedef void (*cedge_task_fn)(void *ctx, int task, int tid);
+void cedge_parallel_for(int ntasks, cedge_task_fn fn, void *ctx);
+// Threads a parallel_for issued now would use (1 inside a task).
+int cedge_pool_width(void);
+
+// ---- scratch --------------------------------------------------------------------------------------------
+// Per-thread, grow-only, 64-byte aligned float buffers, reused across calls so the hot path does not allocate
+// after warm-up. Each slot has one purpose so nested users never share a buffer.
+enum {
+    CEDGE_SCR_PACK_A = 0,
+    CEDGE_SCR_PACK_B,
+    CEDGE_SCR_TILE,
+    CEDGE_SCR_AUX,      // depthwise padded plane, pooling accumulator rows
+    CEDGE_SCR_AUX2,     // depthwise tap pointers, pooling counts
+    CEDGE_SCR_AUX3,     // depthwise virtual output plane
+    // The two below are only used with tid 0 by the calling thread, outside tasks: data shared by all tasks.
+    CEDGE_SCR_SHARED,   // GEMV vector copies, conv single-column im2col, ConvTranspose column buffer
+    CEDGE_SCR_JOBS,     // arrays of GEMM problems
+    CEDGE_SCR_SLOTS
+};
+float *cedge_scratch(int tid, int slot, size_t count);
+#endif

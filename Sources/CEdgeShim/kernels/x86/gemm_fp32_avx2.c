@@ -1,0 +1,196 @@
+// AVX2/FMA code path (x86_64): 6x16 SGEMM micro-kernel, dot/axpy for GEMV, depthwise row kernel.
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#include <math.h>
+
+#include "../kernels_internal.h"
+
+// SwiftPM has no per-file flags: every function here carries the target attribute and is only called after
+// dispatch.c has seen avx2 and fma in CPUID.
+#define AVX2 __attribute__((target("avx2,fma")))
+
+#define MR 6
+#define NR 16
+
+// Stores one accumulator row pair (16 columns) applying the epilogue of cedge_ukp.
+AVX2 static inline void store_row(float *c, __m256 lo, __m256 hi, const cedge_ukp *p, int row) {
+    if (p->load_c) {
+        if (p->beta == 1.0f) {
+            lo = _mm256_add_ps(lo, _mm256_loadu_ps(c));
+            hi = _mm256_add_ps(hi, _mm256_loadu_ps(c + 8));
+        } else {
+            __m256 vb = _mm256_set1_ps(p->beta);
+            lo = _mm256_fmadd_ps(vb, _mm256_loadu_ps(c), lo);
+            hi = _mm256_fmadd_ps(vb, _mm256_loadu_ps(c + 8), hi);
+        }
+    }
+    if (p->bias) {
+        __m256 vb = _mm256_set1_ps(p->bias[row]);
+        lo = _mm256_add_ps(lo, vb);
+        hi = _mm256_add_ps(hi, vb);
+    }
+    if (p->clamp) {
+        __m256 vmin = _mm256_set1_ps(p->cmin), vmax = _mm256_set1_ps(p->cmax);
+        lo = _mm256_min_ps(_mm256_max_ps(lo, vmin), vmax);
+        hi = _mm256_min_ps(_mm256_max_ps(hi, vmin), vmax);
+    }
+    _mm256_storeu_ps(c, lo);
+    _mm256_storeu_ps(c + 8, hi);
+}
+
+// 12 accumulators + 2 B vectors + 1 broadcast = 15 of the 16 ymm registers. Per k: 2 loads, 6 broadcasts,
+// 12 FMAs, which keeps both FMA ports busy.
+AVX2 static void ukernel_6x16(int k, const float *a, const float *b, float *c, size_t ldc, const cedge_ukp *p) {
+    __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps();
+    __m256 c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
+    __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps();
+    __m256 c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();
+    __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps();
+    __m256 c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
+#define STEP(off_a, off_b)                                                                                     \
+    do {                                                                                                       \
+        __m256 b0 = _mm256_load_ps(b + (off_b)), b1 = _mm256_load_ps(b + (off_b) + 8), av;                     \
+        av = _mm256_broadcast_ss(a + (off_a) + 0);                                                             \
+        c00 = _mm256_fmadd_ps(av, b0, c00);                                                                    \
+        c01 = _mm256_fmadd_ps(av, b1, c01);                                                                    \
+        av = _mm256_broadcast_ss(a + (off_a) + 1);                                                             \
+        c10 = _mm256_fmadd_ps(av, b0, c10);                                                                    \
+        c11 = _mm256_fmadd_ps(av, b1, c11);                                                                    \
+        av = _mm256_broadcast_ss(a + (off_a) + 2);                                                             \
+        c20 = _mm256_fmadd_ps(av, b0, c20);                                                                    \
+        c21 = _mm256_fmadd_ps(av, b1, c21);                                                                    \
+        av = _mm256_broadcast_ss(a + (off_a) + 3);                                                             \
+        c30 = _mm256_fmadd_ps(av, b0, c30);                                                                    \
+        c31 = _mm256_fmadd_ps(av, b1, c31);                                                                    \
+        av = _mm256_broadcast_ss(a + (off_a) + 4);                                                             \
+        c40 = _mm256_fmadd_ps(av, b0, c40);                                                                    \
+        c41 = _mm256_fmadd_ps(av, b1, c41);                                                                    \
+        av = _mm256_broadcast_ss(a + (off_a) + 5);                                                             \
+        c50 = _mm256_fmadd_ps(av, b0, c50);                                                                    \
+        c51 = _mm256_fmadd_ps(av, b1, c51);                                                                    \
+    } while (0)
+    int i = 0;
+    for (; i + 4 <= k; i += 4) {
+        _mm_prefetch((const char *)(b + 4 * NR * 4), _MM_HINT_T0);
+        STEP(0, 0);
+        STEP(MR, NR);
+        STEP(2 * MR, 2 * NR);
+        STEP(3 * MR, 3 * NR);
+        a += 4 * MR;
+        b += 4 * NR;
+    }
+    for (; i < k; i++) {
+        STEP(0, 0);
+        a += MR;
+        b += NR;
+    }
+#undef STEP
+    store_row(c, c00, c01, p, 0);
+    store_row(c + ldc, c10, c11, p, 1);
+    store_row(c + 2 * ldc, c20, c21, p, 2);
+    store_row(c + 3 * ldc, c30, c31, p, 3);
+    store_row(c + 4 * ldc, c40, c41, p, 4);
+    store_row(c + 5 * ldc, c50, c51, p, 5);
+}
+
+AVX2 static float hsum(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+AVX2 static float dot_avx2(int n, const float *x, const float *y) {
+    __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps(), s2 = _mm256_setzero_ps(), s3 = _mm256_setzero_ps();
+    int i = 0;
+    for (; i + 32 <= n; i += 32) {
+        s0 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i), s0);
+        s1 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i + 8), _mm256_loadu_ps(y + i + 8), s1);
+        s2 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i + 16), _mm256_loadu_ps(y + i + 16), s2);
+        s3 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i + 24), _mm256_loadu_ps(y + i + 24), s3);
+    }
+    for (; i + 8 <= n; i += 8) s0 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i), s0);
+    float t = hsum(_mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3)));
+    for (; i < n; i++) t += x[i] * y[i];
+    return t;
+}
+
+AVX2 static void axpy_avx2(int n, float a, const float *x, float *y) {
+    __m256 va = _mm256_set1_ps(a);
+    int i = 0;
+    for (; i + 16 <= n; i += 16) {
+        _mm256_storeu_ps(y + i, _mm256_fmadd_ps(va, _mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i)));
+        _mm256_storeu_ps(y + i + 8, _mm256_fmadd_ps(va, _mm256_loadu_ps(x + i + 8), _mm256_loadu_ps(y + i + 8)));
+    }
+    for (; i + 8 <= n; i += 8)
+        _mm256_storeu_ps(y + i, _mm256_fmadd_ps(va, _mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i)));
+    for (; i < n; i++) y[i] += a * x[i];
+}
+
+// 8 consecutive elements src[0], src[s], ..., src[7s] for s = 1 or 2 (the depthwise strides that matter).
+AVX2 static inline __m256 load_strided(const float *src, int stride) {
+    if (stride == 1) return _mm256_loadu_ps(src);
+    __m256 lo = _mm256_loadu_ps(src), hi = _mm256_loadu_ps(src + 8);
+    // even lanes of lo and hi, in 128-bit halves: [l0 l2 h0 h2 | l4 l6 h4 h6] -> reorder the 64-bit pairs
+    __m256 ev = _mm256_shuffle_ps(lo, hi, _MM_SHUFFLE(2, 0, 2, 0));
+    return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(ev), _MM_SHUFFLE(3, 1, 2, 0)));
+}
+
+// Four 8-wide accumulators per pass give the FMA chains enough independent work; stride 2 uses the
+// shuffle above, other strides fall back to the generic loop.
+AVX2 static void dw_row_avx2(int n, int taps, const float *const *src, const float *w, int stride, float bias,
+                             float cmin, float cmax, float *out) {
+    if (stride > 2) {
+        cedge_dw_row_generic(n, taps, src, w, stride, bias, cmin, cmax, out);
+        return;
+    }
+    const int clamp = cedge_clamp_active(cmin, cmax);
+    const __m256 vbias = _mm256_set1_ps(bias), vmin = _mm256_set1_ps(cmin), vmax = _mm256_set1_ps(cmax);
+    int i = 0;
+    // A stride-2 load of 8 outputs reads 16 floats, one past the last element those outputs need; stopping
+    // the vector passes one output early keeps every read inside the row.
+    const int vec_end = stride == 1 ? n : n - 1;
+    for (; i + 32 <= vec_end; i += 32) {
+        __m256 a0 = vbias, a1 = vbias, a2 = vbias, a3 = vbias;
+        for (int t = 0; t < taps; t++) {
+            const float *s = src[t] + (size_t)i * stride;
+            __m256 wt = _mm256_broadcast_ss(w + t);
+            a0 = _mm256_fmadd_ps(wt, load_strided(s, stride), a0);
+            a1 = _mm256_fmadd_ps(wt, load_strided(s + 8 * stride, stride), a1);
+            a2 = _mm256_fmadd_ps(wt, load_strided(s + 16 * stride, stride), a2);
+            a3 = _mm256_fmadd_ps(wt, load_strided(s + 24 * stride, stride), a3);
+        }
+        if (clamp) {
+            a0 = _mm256_min_ps(_mm256_max_ps(a0, vmin), vmax);
+            a1 = _mm256_min_ps(_mm256_max_ps(a1, vmin), vmax);
+            a2 = _mm256_min_ps(_mm256_max_ps(a2, vmin), vmax);
+            a3 = _mm256_min_ps(_mm256_max_ps(a3, vmin), vmax);
+        }
+        _mm256_storeu_ps(out + i, a0);
+        _mm256_storeu_ps(out + i + 8, a1);
+        _mm256_storeu_ps(out + i + 16, a2);
+        _mm256_storeu_ps(out + i + 24, a3);
+    }
+    for (; i + 8 <= vec_end; i += 8) {
+        __m256 a0 = vbias;
+        for (int t = 0; t < taps; t++)
+            a0 = _mm256_fmadd_ps(_mm256_broadcast_ss(w + t), load_strided(src[t] + (size_t)i * stride, stride), a0);
+        if (clamp) a0 = _mm256_min_ps(_mm256_max_ps(a0, vmin), vmax);
+        _mm256_storeu_ps(out + i, a0);
+    }
+    for (; i < n; i++) {
+        float acc = bias;
+        for (int t = 0; t < taps; t++) acc += w[t] * src[t][(size_t)i * stride];
+        if (clamp) {
+            acc = acc < cmin ? cmin : acc;
+            acc = acc > cmax ? cmax : acc;
+        }
+        out[i] = acc;
+    }
+}
+
+const cedge_isa cedge_isa_avx2 = {
+    .name = "avx2-fma", .mr = MR, .nr = NR, .kc = 256, .mc = 144, .nc = 1024,
+    .ukernel = ukernel_6x16, .dot = dot_avx2, .axpy = axpy_avx2, .dw_row = dw_row_avx2,
+};
+#endif

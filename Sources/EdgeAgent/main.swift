@@ -1,0 +1,2 @@
+// edge-agent: the board daemon (placeholder entry; subcommands arrive with the runtime).
+print("edge-agent")

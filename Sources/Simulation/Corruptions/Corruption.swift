@@ -1,0 +1,74 @@
+// The 15 ImageNet-C corruptions (Hendrycks & Dietterich 2019) at 28x28 grayscale, and their dispatch.
+
+/// One corruption type of ImageNet-C, in the order of the reference code (`codebase/constant`).
+/// Raw values are ImageNet-C's names, as used on the command line and in output paths.
+public enum Corruption: String, CaseIterable, Sendable {
+    case gaussianNoise = "gaussian_noise"
+    case shotNoise = "shot_noise"
+    case impulseNoise = "impulse_noise"
+    case defocusBlur = "defocus_blur"
+    case glassBlur = "glass_blur"
+    case motionBlur = "motion_blur"
+    case zoomBlur = "zoom_blur"
+    case snow
+    case frost
+    case fog
+    case brightness
+    case contrast
+    case elasticTransform = "elastic_transform"
+    case pixelate
+    case jpegCompression = "jpeg_compression"
+
+    public static let severities = 1...5
+    /// Side of the images the suite works on (Fashion-MNIST / MNIST).
+    public static let imageSide = Geometry.side
+
+    /// Position in the reference order; part of every per-image seed, so it must never change.
+    public var index: Int { Corruption.allCases.firstIndex(of: self)! }
+
+    /// Whether the output depends on the random generator (the others are pure functions of the image).
+    public var isRandom: Bool {
+        switch self {
+        case .defocusBlur, .zoomBlur, .brightness, .contrast, .pixelate, .jpegCompression: return false
+        default: return true
+        }
+    }
+
+    /// Corrupts one 28x28 uint8 image at severity 1...5, drawing randomness only from `rng`.
+    public func apply(_ image: [UInt8], severity: Int, rng: inout SeededGenerator) -> [UInt8] {
+        precondition(image.count == Geometry.side * Geometry.side, "corruptions work on 28x28 images")
+        precondition(Corruption.severities.contains(severity), "severity must be 1...5")
+        let x = Plane(bytes: image, width: Geometry.side, height: Geometry.side)
+        let s = severity - 1
+        let y: Plane
+        switch self {
+        case .gaussianNoise: y = Noise.gaussian(x, severity: s, rng: &rng)
+        case .shotNoise: y = Noise.shot(x, severity: s, rng: &rng)
+        case .impulseNoise: y = Noise.impulse(x, severity: s, rng: &rng)
+        case .defocusBlur: y = Blur.defocus(x, severity: s)
+        case .glassBlur: y = Blur.glass(x, severity: s, rng: &rng)
+        case .motionBlur: y = Blur.motion(x, severity: s, rng: &rng)
+        case .zoomBlur: y = Blur.zoom(x, severity: s)
+        case .snow: y = Weather.snow(x, severity: s, rng: &rng)
+        case .frost: y = Weather.frost(x, severity: s, rng: &rng)
+        case .fog: y = Weather.fog(x, severity: s, rng: &rng)
+        case .brightness: y = Digital.brightness(x, severity: s)
+        case .contrast: y = Digital.contrast(x, severity: s)
+        case .elasticTransform: y = Digital.elastic(x, severity: s, rng: &rng)
+        case .pixelate: y = Digital.pixelate(x, severity: s)
+        case .jpegCompression: return Digital.jpeg(image, severity: s)
+        }
+        return y.bytes()
+    }
+}
+
+/// Image geometry: ImageNet-C works on 224x224 crops, Fashion-MNIST is 28x28. Lengths in pixels scale by
+/// `scale` = 28/224 = 1/8. Operations whose unit is one 224-pixel (pixel swaps, per-pixel snow noise) run on a
+/// `supersampling` = 8x finer grid with pixel replication in and box averaging out, which is that scaling
+/// made exact; linear filters use the equivalent 28-pixel kernels (see `Kernels.tent`).
+enum Geometry {
+    static let side = 28
+    static let referenceSide = 224
+    static let supersampling = 8
+    static let scale = Double(side) / Double(referenceSide)
+}

@@ -1,0 +1,10 @@
+// The host command line: inspect, run and check ONNX models, and the CEMA simulation.
+import ArgumentParser
+
+@main
+struct CEMA: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cema",
+        abstract: "CEMA edge runtime: run, inspect and adapt ONNX models for edge boards.",
+        subcommands: [Inspect.self, Run.self, Conformance.self, Compare.self])
+}

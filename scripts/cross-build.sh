@@ -1,0 +1,205 @@
+#!/usr/bin/env bash
+# Board binaries: a static Linux `edge-agent` for ARM boards, Swift in Embedded mode, C with the GNU
+# cross gcc, libprotobuf-c from Debian's arm64/armhf packages (scripts/make-sysroot.sh).
+#
+#   scripts/cross-build.sh build TARGET     -> out/TARGET/edge-agent (stripped) + edge-agent.debug
+#   scripts/cross-build.sh test  TARGET     builds, then runs it under qemu (ONNX backend cases, and
+#                                           models/edge.onnx against the host build when both exist)
+# TARGET: aarch64 (aarch64-linux-gnu) or armv7 (arm-linux-gnueabihf). The target's settings live in
+# toolchains/<triple>.mk ("NAME := value" lines, also read by the Makefile).
+#
+# Pipeline: C files (Sources/CEdgeShim/**/*.c, with -DCEDGE_EMBEDDED_SUPPORT) -> objects; EdgeRuntime
+# (Sources/EdgeRuntime/**/*.swift) -> module + object; EdgeAgent (Sources/EdgeAgent/**/*.swift) -> object;
+# all linked by the cross gcc against the target's libprotobuf-c.a, libm and pthread. Swift is compiled
+# for the bare-metal triple of the same ISA/ABI (there is no <arch>-unknown-linux-gnu Embedded stdlib).
+set -euo pipefail
+
+mode="${1:?usage: $0 build|test TARGET}"
+target="${2:?usage: $0 build|test TARGET}"
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+
+case "$target" in
+    aarch64|arm64|aarch64-linux-gnu)      target=aarch64; triple=aarch64-linux-gnu ;;
+    armv7|armhf|arm-linux-gnueabihf)      target=armv7;   triple=arm-linux-gnueabihf ;;
+    *) echo "cross-build: unknown TARGET '$target' (aarch64 or armv7)" >&2; exit 2 ;;
+esac
+
+# --- toolchain file -----------------------------------------------------------------------------------
+toolchain="toolchains/$triple.mk"
+while IFS= read -r line; do
+    [[ "$line" =~ ^([A-Z_][A-Z0-9_]*)[[:space:]]*:?=[[:space:]]*(.*)$ ]] || continue
+    printf -v "${BASH_REMATCH[1]}" '%s' "${BASH_REMATCH[2]%"${BASH_REMATCH[2]##*[![:space:]]}"}"
+done < "$toolchain"
+for v in CROSS_TRIPLE CROSS_DEB_ARCH CROSS_SWIFT_TARGET CROSS_CC CROSS_SYSROOT CROSS_QEMU; do
+    [ -n "${!v:-}" ] || { echo "cross-build: $toolchain does not set $v" >&2; exit 2; }
+done
+read -r -a swift_target_flags <<< "${CROSS_SWIFT_FLAGS:-}"
+read -r -a cflags <<< "${CROSS_CFLAGS:-}"
+read -r -a ldflags <<< "${CROSS_LDFLAGS:-}"
+read -r -a libs <<< "${CROSS_LIBS:-}"
+sysroot="$root/$CROSS_SYSROOT"
+
+out="$root/out/$target"
+obj="$out/obj"
+mkdir -p "$obj" "$out/modules/CEdgeShim"
+log() { echo "cross[$target]: $*"; }
+
+# --- tools and target libraries ---------------------------------------------------------------------
+SWIFTC="${SWIFTC:-$(command -v swiftc || true)}"
+[ -n "$SWIFTC" ] || { echo "cross-build: swiftc not found (Swift 6.3 toolchain on PATH)" >&2; exit 1; }
+embedded_lib="$(dirname "$(readlink -f "$SWIFTC")")/../lib/swift/embedded/$CROSS_SWIFT_TARGET"
+[ -d "$embedded_lib" ] || { echo "cross-build: this Swift has no Embedded stdlib for $CROSS_SWIFT_TARGET" >&2; exit 1; }
+scripts/install-packages.sh "gcc-$triple" "libc6-dev-$CROSS_DEB_ARCH-cross" qemu-user
+scripts/make-sysroot.sh "$triple"
+strip_tool="$triple-strip"
+
+# newer_than OUT INPUT...: true when OUT is missing or older than any INPUT.
+newer_than() {
+    local out="$1"; shift
+    [ -e "$out" ] || return 0
+    local f
+    for f in "$@"; do [ "$f" -nt "$out" ] && return 0; done
+    return 1
+}
+
+build() {
+    # Inputs every object depends on: the toolchain file, this script, the shim's headers.
+    mapfile -t headers < <(find Sources/CEdgeShim -name '*.h' | sort)
+    common_inputs=("$toolchain" "$0" "${headers[@]}")
+
+    # --- C shim ---------------------------------------------------------------------------------------
+    mapfile -t c_sources < <(find Sources/CEdgeShim -name '*.c' -not -path '*/proto/*' | sort)
+    [ ${#c_sources[@]} -gt 0 ] || { echo "cross-build: no C sources in Sources/CEdgeShim" >&2; exit 1; }
+    c_objects=()
+    for src in "${c_sources[@]}"; do
+        rel="${src#Sources/CEdgeShim/}"
+        o="$obj/c/${rel%.c}.o"
+        c_objects+=("$o")
+        if newer_than "$o" "$src" "${common_inputs[@]}"; then
+            mkdir -p "$(dirname "$o")"
+            log "cc $rel"
+            "$CROSS_CC" "${cflags[@]}" -ffunction-sections -fdata-sections -DCEDGE_EMBEDDED_SUPPORT \
+                -I Sources/CEdgeShim/include -I "$sysroot/usr/include" -c "$src" -o "$o"
+        fi
+    done
+
+    # --- Swift ----------------------------------------------------------------------------------------
+    # The Clang importer sees the shim through this module map, the target's glibc headers and the
+    # sysroot's <protobuf-c/protobuf-c.h>.
+    modulemap="$out/modules/CEdgeShim/module.modulemap"
+    want="module CEdgeShim {
+    umbrella header \"$root/Sources/CEdgeShim/include/CEdgeShim.h\"
+    export *
+}"
+    [ -f "$modulemap" ] && [ "$(cat "$modulemap")" == "$want" ] || printf '%s\n' "$want" > "$modulemap"
+    swift_flags=(-target "$CROSS_SWIFT_TARGET" "${swift_target_flags[@]}"
+        -enable-experimental-feature Embedded -wmo -O -swift-version 5 -D SWIFT_PACKAGE
+        -Xfrontend -function-sections
+        -I "$out/modules" -Xcc -isystem -Xcc "/usr/$triple/include" -Xcc -I"$sysroot/usr/include"
+        -Xcc -DCEDGE_EMBEDDED_SUPPORT)
+
+    mapfile -t runtime_sources < <(find Sources/EdgeRuntime -name '*.swift' | sort)
+    mapfile -t agent_sources < <(find Sources/EdgeAgent -name '*.swift' | sort)
+    [ ${#runtime_sources[@]} -gt 0 ] || { echo "cross-build: no Swift sources in Sources/EdgeRuntime" >&2; exit 1; }
+
+    runtime_o="$obj/EdgeRuntime.o"
+    if newer_than "$runtime_o" "${runtime_sources[@]}" "${common_inputs[@]}" "$modulemap"; then
+        log "swiftc EdgeRuntime (${#runtime_sources[@]} files, Embedded)"
+        rm -f "$runtime_o"
+        "$SWIFTC" "${swift_flags[@]}" -parse-as-library -module-name EdgeRuntime \
+            -emit-module -emit-module-path "$out/modules/EdgeRuntime.swiftmodule" \
+            -c "${runtime_sources[@]}" -o "$runtime_o"
+    fi
+    agent_o="$obj/EdgeAgent.o"
+    [ ${#agent_sources[@]} -gt 0 ] || { echo "cross-build: no Swift sources in Sources/EdgeAgent" >&2; exit 1; }
+    if newer_than "$agent_o" "${agent_sources[@]}" "$runtime_o"; then
+        log "swiftc EdgeAgent (${#agent_sources[@]} files, Embedded)"
+        rm -f "$agent_o"
+        # A main.swift holds top-level code; otherwise the entry point is an @main type.
+        main_flags=(-parse-as-library)
+        for f in "${agent_sources[@]}"; do [ "$(basename "$f")" = main.swift ] && main_flags=(); done
+        "$SWIFTC" "${swift_flags[@]}" "${main_flags[@]}" -module-name EdgeAgent \
+            -c "${agent_sources[@]}" -o "$agent_o"
+    fi
+
+    # Hard-float targets: the Swift objects must pass float/double in VFP registers like the gcc code
+    # (bare-metal "eabi" defaults to soft-float argument passing; -mfloat-abi=hard in CROSS_SWIFT_FLAGS
+    # switches it). The linker is told --no-warn-mismatch because libswiftUnicodeDataTables.a is built
+    # soft-float (it passes no floating-point arguments), so it would not catch a real mismatch.
+    if [[ "$triple" == *hf ]]; then
+        for o in "$runtime_o" "$agent_o"; do
+            if ! "$triple-readelf" -A "$o" | grep -q 'Tag_ABI_VFP_args: VFP registers'; then
+                echo "cross-build: $o does not use the hard-float calling convention" >&2; exit 1
+            fi
+        done
+    fi
+
+    # --- link -----------------------------------------------------------------------------------------
+    binary="$out/edge-agent"
+    debug="$out/edge-agent.debug"
+    protobuf_c="$sysroot/usr/lib/$triple/libprotobuf-c.a"
+    if newer_than "$debug" "$agent_o" "$runtime_o" "${c_objects[@]}" "$protobuf_c"; then
+        log "link edge-agent"
+        "$CROSS_CC" "${ldflags[@]}" -o "$debug" "$agent_o" "$runtime_o" "${c_objects[@]}" \
+            "$protobuf_c" "$embedded_lib/libswiftUnicodeDataTables.a" "${libs[@]}"
+        "$strip_tool" -o "$binary" "$debug"
+    fi
+    log "$(file -b "$binary" | cut -d, -f1-2): $binary"
+    printf 'cross[%s]: size stripped %s bytes, unstripped %s bytes\n' "$target" \
+        "$(stat -c %s "$binary")" "$(stat -c %s "$debug")"
+}
+
+# --- tests under qemu ----------------------------------------------------------------------------------
+TESTDATA="${TESTDATA:-/usr/share/libonnx-testdata/data}"
+CONFORMANCE_CASES=(test_conv_with_strides_padding test_relu test_maxpool_2d_default
+    test_gemm_default_no_bias test_batchnorm_example test_add_bcast)
+
+run_tests() {
+    local binary="$out/edge-agent" failures=0
+    command -v "$CROSS_QEMU" >/dev/null || { echo "cross-build: $CROSS_QEMU not found" >&2; exit 1; }
+
+    # 1. ONNX backend-test cases: edge-agent conformance prints one line per case and a final
+    #    "N passed, M failed, K unsupported" line; every case here must pass.
+    local dirs=() c
+    for c in "${CONFORMANCE_CASES[@]}"; do dirs+=("$TESTDATA/node/$c"); done
+    log "qemu: edge-agent conformance (${#CONFORMANCE_CASES[@]} backend cases)"
+    local report status=0
+    report="$("$CROSS_QEMU" "$binary" conformance "${dirs[@]}" 2>&1)" || status=$?
+    printf '%s\n' "$report" | sed "s/^/  [$target] /"
+    local summary
+    summary="$(printf '%s\n' "$report" | grep -E '[0-9]+ passed, [0-9]+ failed' | tail -n1 || true)"
+    if [ $status -ne 0 ] || [ -z "$summary" ] \
+        || ! [[ "$summary" =~ ([0-9]+)\ passed,\ 0\ failed(,\ 0\ unsupported)?$ ]] \
+        || [ "${BASH_REMATCH[1]}" -ne ${#CONFORMANCE_CASES[@]} ]; then
+        log "FAIL: conformance (exit $status): ${summary:-no summary line}"
+        failures=$((failures + 1))
+    fi
+
+    # 2. The product model against the host build: same input, outputs within 1e-5.
+    local model="models/edge.onnx" host_cema="$root/.build/release/cema"
+    if [ -f "$model" ] && [ -x "$host_cema" ]; then
+        local work="$out/test"
+        mkdir -p "$work"
+        python3 scripts/cross-tensors.py make-input "$model" "$work/in.pb"
+        log "qemu: edge-agent run $model"
+        if "$CROSS_QEMU" "$binary" run "$model" --input "$work/in.pb" --output "$work/out-board.pb" \
+            && "$host_cema" run "$model" --input "$work/in.pb" --output "$work/out-host.pb" >/dev/null \
+            && python3 scripts/cross-tensors.py compare "$work/out-board.pb" "$work/out-host.pb" --atol 1e-5; then
+            log "edge.onnx: board output matches the host build"
+        else
+            log "FAIL: edge.onnx output differs from the host build (or a run failed)"
+            failures=$((failures + 1))
+        fi
+    else
+        log "skipped the edge.onnx comparison ($model or $host_cema missing)"
+    fi
+    if [ $failures -eq 0 ]; then log "cross tests passed"; else log "$failures cross test(s) failed"; fi
+    return $failures
+}
+
+case "$mode" in
+    build) build ;;
+    test)  build; run_tests ;;
+    *) echo "usage: $0 build|test TARGET" >&2; exit 2 ;;
+esac
