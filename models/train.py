@@ -28,9 +28,10 @@ from common import (ARCHS, CACHE_DIR, MODELS_DIR, build_model, count_bn_affine, 
 
 DEFAULTS = {
     # edge: plain crop+flip, 30 epochs
-    "edge": dict(epochs=30, batch_size=128, lr=0.1, wd=5e-4, aug="basic", jsd=0.0),
+    "edge": dict(epochs=30, batch_size=128, lr=0.1, wd=5e-4, aug="basic", jsd=0.0, views=1),
     # foundation: crop+flip+random affine, AugMix views + random erasing, JSD consistency
-    "foundation": dict(epochs=8, batch_size=128, lr=0.1, wd=5e-4, aug="augmix", jsd=12.0),
+    # (clean view + 1 AugMix view per image: 2x the compute of plain training per epoch)
+    "foundation": dict(epochs=8, batch_size=128, lr=0.1, wd=5e-4, aug="augmix", jsd=12.0, views=1),
 }
 
 
@@ -43,6 +44,8 @@ def parse_args():
     p.add_argument("--wd", type=float, help="weight decay")
     p.add_argument("--aug", choices=["basic", "augmix"], help="basic = crop+flip; augmix = generic AugMix ops")
     p.add_argument("--jsd", type=float, help="AugMix Jensen-Shannon consistency weight (0 = off, 1 view)")
+    p.add_argument("--views", type=int, help="AugMix views per image besides the clean one when --jsd > 0 "
+                   "(the AugMix paper uses 2; each view costs one more forward/backward)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--limit-train", type=int, default=0, help="use only the first N training images (smoke tests)")
@@ -78,7 +81,7 @@ def make_views(xb, a, g):
     base = A.crop_flip(xb, g)
     aff = torch.rand(base.shape[0], generator=g) < 0.5
     base = torch.where(aff.view(-1, 1, 1, 1), A.random_affine(base, g), base)
-    views = [A.random_erasing(A.augmix(base, g), g) for _ in range(2 if a.jsd > 0 else 1)]
+    views = [A.random_erasing(A.augmix(base, g), g) for _ in range(a.views if a.jsd > 0 else 1)]
     return [base] + views if a.jsd > 0 else views
 
 

@@ -32,6 +32,9 @@ public enum Conformance {
         } catch {
             return classify(error)
         }
+        for declared in graph.inputs + graph.outputs where !declared.isTensor || declared.type == .bfloat16 || declared.type == .string {
+            return .unsupported("value '\(declared.name)' is \(declared.isTensor ? declared.type!.name : "a sequence, map or optional")")
+        }
         let model = Model(graph: graph)
         var sets = listDirectory(directory).filter { $0.hasPrefix("test_data_set_") }
         sets.sort()

@@ -65,6 +65,8 @@ public enum Dimension: Equatable {
 
 public struct ValueDeclaration {
     public var name: String
+    /// false for sequence, map and optional values, which this runtime does not execute.
+    public var isTensor: Bool
     /// nil when the model does not declare a tensor type (or the type is not a tensor).
     public var type: ElementType?
     /// nil when the model declares no shape (rank unknown).

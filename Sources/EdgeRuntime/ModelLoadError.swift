@@ -7,7 +7,6 @@ public enum ModelLoadError: Error, Equatable, CustomStringConvertible {
     case unsupportedOperator(op: String, node: String, reason: String)
     /// A node names an input that no initializer, graph input or earlier node provides.
     case missingInput(name: String, node: String)
-    case missingInitializer(name: String)
     case externalData(tensor: String)
     case unsupportedElementType(tensor: String, type: String)
     case invalidTensor(tensor: String, reason: String)
@@ -29,7 +28,6 @@ public enum ModelLoadError: Error, Equatable, CustomStringConvertible {
         case .unsupportedOperator(let op, let node, let reason):
             return "unsupported operator \(op) at node '\(node)'" + (reason.isEmpty ? "" : ": \(reason)")
         case .missingInput(let name, let node): return "node '\(node)' reads '\(name)', which nothing produces"
-        case .missingInitializer(let name): return "missing initializer '\(name)'"
         case .externalData(let tensor):
             return "tensor '\(tensor)' keeps its data in an external file; re-save the model with the data inside"
         case .unsupportedElementType(let tensor, let type): return "tensor '\(tensor)' has unsupported element type \(type)"

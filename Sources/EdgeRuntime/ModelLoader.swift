@@ -35,8 +35,9 @@ public enum ModelLoader {
             let domain = entry.domain.map { String(cString: $0) } ?? ""
             opsets[domain == "ai.onnx" ? "" : domain] = Int(entry.version)
         }
-        // IR version 3 and later must declare opsets; older files imply opset 1.
-        let opset = opsets[""] ?? (model.ir_version < 3 ? 1 : 0)
+        // Files before IR version 3 imply opset 1. A model importing only other domains (training,
+        // ML) has no default-domain nodes; its nodes are refused one by one as unsupported operators.
+        let opset = opsets[""] ?? (model.ir_version < 3 ? 1 : maxOpset)
         if opset < minOpset || opset > maxOpset { throw .unsupportedOpset(domain: "", version: opset) }
 
         var initializers: [String: Tensor] = [:]
@@ -149,9 +150,9 @@ public enum ModelLoader {
 
     private static func convertValueInfo(_ v: Onnx__ValueInfoProto) -> ValueDeclaration {
         let name = v.name.map { String(cString: $0) } ?? ""
-        guard let tp = v.type, tp.pointee.value_case == ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE,
-              let tensorType = tp.pointee.tensor_type else {
-            return ValueDeclaration(name: name, type: nil, shape: nil)
+        guard let tp = v.type else { return ValueDeclaration(name: name, isTensor: true, type: nil, shape: nil) }
+        guard tp.pointee.value_case == ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE, let tensorType = tp.pointee.tensor_type else {
+            return ValueDeclaration(name: name, isTensor: false, type: nil, shape: nil)
         }
         let type = tensorType.pointee.has_elem_type != 0 ? ElementType(rawValue: tensorType.pointee.elem_type) : nil
         var shape: [Dimension]? = nil
@@ -169,7 +170,7 @@ public enum ModelLoader {
             }
             shape = dims
         }
-        return ValueDeclaration(name: name, type: type, shape: shape)
+        return ValueDeclaration(name: name, isTensor: true, type: type, shape: shape)
     }
 }
 

@@ -54,9 +54,13 @@ enum Planner {
         }
         var inputIds: [Int] = []
         for declared in graph.inputs {
-            guard let type = declared.type else {
-                throw .unsupportedElementType(tensor: declared.name, type: "non-tensor")
+            guard declared.isTensor else {
+                throw .unsupportedElementType(tensor: declared.name, type: "a sequence, map or optional (not a tensor)")
             }
+            guard let type = declared.type ?? inputTypes[declared.name] else {
+                throw .unsupportedElementType(tensor: declared.name, type: "undeclared")
+            }
+            if type == .bfloat16 || type == .string { throw .unsupportedElementType(tensor: declared.name, type: type.name) }
             if let given = inputTypes[declared.name], given != type {
                 throw .inputTypeMismatch(input: declared.name, expected: type.name, got: given.name)
             }
@@ -78,6 +82,16 @@ enum Planner {
             if build.outputs.count < node.outputs.count {
                 throw .unsupportedOperator(op: node.opType, node: node.label,
                                            reason: "node lists \(node.outputs.count) outputs, only \(build.outputs.count) are produced")
+            }
+            for out in build.outputs {
+                var n = 1
+                for d in out.shape {
+                    let (p, overflow) = n.multipliedReportingOverflow(by: d)
+                    if d < 0 || overflow || p > Int(Int32.max) {
+                        throw .shapeError(node: node.label, reason: "output shape \(describeShape(out.shape)) is invalid or too large")
+                    }
+                    n = p
+                }
             }
             let foldable = !node.inputs.isEmpty || node.opType == "Constant"
             if foldable && infos.allSatisfy({ $0 == nil || $0!.constant != nil }) {

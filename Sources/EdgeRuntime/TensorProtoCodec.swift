@@ -17,48 +17,54 @@ public enum TensorProtoCodec {
         }
         var shape: [Int] = []
         shape.reserveCapacity(t.n_dims)
+        var count = 1
         for i in 0..<t.n_dims {
             let d = t.dims[i]
             if d < 0 { throw .invalidTensor(tensor: shown, reason: "negative dimension \(d)") }
+            let (product, overflow) = count.multipliedReportingOverflow(by: Int(d))
+            if overflow || product > Int(Int32.max) { throw .invalidTensor(tensor: shown, reason: "too many elements") }
+            count = product
             shape.append(Int(d))
         }
-        let count = shapeCount(shape)
-        let tensor = Tensor(type: type, shape: shape)
-        let out = tensor.raw
 
+        // Check that the data is all there before allocating for it.
+        let typedCount: Int
+        let field: String
+        switch type {
+        case .float32: (typedCount, field) = (t.n_float_data, "float_data")
+        case .float64: (typedCount, field) = (t.n_double_data, "double_data")
+        case .int64: (typedCount, field) = (t.n_int64_data, "int64_data")
+        case .uint64, .uint32: (typedCount, field) = (t.n_uint64_data, "uint64_data")
+        default: (typedCount, field) = (t.n_int32_data, "int32_data")
+        }
         if t.has_raw_data != 0 {
             let expected = count * type.byteSize
             guard t.raw_data.len == expected else {
                 throw .invalidTensor(tensor: shown, reason: "raw_data holds \(t.raw_data.len) bytes, shape \(describeShape(shape)) of \(type.name) needs \(expected)")
             }
-            if expected > 0 { out.copyMemory(from: t.raw_data.data, byteCount: expected) }
+        } else if typedCount != count {
+            throw .invalidTensor(tensor: shown, reason: "\(field) holds \(typedCount) values, shape \(describeShape(shape)) needs \(count)")
+        }
+        let tensor = Tensor(type: type, shape: shape)
+        let out = tensor.raw
+        if t.has_raw_data != 0 {
+            if count > 0 { out.copyMemory(from: t.raw_data.data, byteCount: count * type.byteSize) }
             return tensor
         }
 
-        // Typed fields: each element type has one field that must hold exactly `count` values.
-        func check(_ n: Int, _ field: String) throws(ModelLoadError) {
-            if n != count {
-                throw .invalidTensor(tensor: shown, reason: "\(field) holds \(n) values, shape \(describeShape(shape)) needs \(count)")
-            }
-        }
         switch type {
         case .float32:
-            try check(t.n_float_data, "float_data")
             if count > 0 { out.copyMemory(from: t.float_data, byteCount: count * 4) }
         case .float64:
-            try check(t.n_double_data, "double_data")
             if count > 0 { out.copyMemory(from: t.double_data, byteCount: count * 8) }
         case .int64:
-            try check(t.n_int64_data, "int64_data")
             if count > 0 { out.copyMemory(from: t.int64_data, byteCount: count * 8) }
         case .uint64, .uint32:
-            try check(t.n_uint64_data, "uint64_data")
             for i in 0..<count {
                 if type == .uint64 { out.assumingMemoryBound(to: UInt64.self)[i] = t.uint64_data[i] }
                 else { out.assumingMemoryBound(to: UInt32.self)[i] = UInt32(truncatingIfNeeded: t.uint64_data[i]) }
             }
         case .int32, .int16, .int8, .uint16, .uint8, .bool, .float16, .bfloat16:
-            try check(t.n_int32_data, "int32_data")
             for i in 0..<count {
                 let v = t.int32_data[i]
                 switch type {

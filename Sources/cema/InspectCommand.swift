@@ -1,6 +1,7 @@
 // `cema inspect`: what a model is made of, and what it costs for a given input shape.
 import ArgumentParser
 import EdgeRuntime
+import Foundation
 
 struct Inspect: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -74,13 +74,16 @@ enum Conv {
             var target: Int? = requested?[i]
             if target == nil && (autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER") { target = x[i + 2] * strides[i] }
             if let target {
+                // Python-style floor division: a negative total (output larger than the full result)
+                // extends the end with zeros, as the ONNX reference does.
                 let total = full - target
+                let half = total >= 0 ? total / 2 : -((-total + 1) / 2)
                 if autoPad == "SAME_UPPER" {
-                    pads[i] = total / 2
-                    pads[i + k] = total - total / 2
+                    pads[i] = half
+                    pads[i + k] = total - half
                 } else {
-                    pads[i] = total - total / 2
-                    pads[i + k] = total / 2
+                    pads[i] = total - half
+                    pads[i + k] = half
                 }
                 outSize[i] = target
             } else {

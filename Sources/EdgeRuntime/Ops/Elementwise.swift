@@ -177,37 +177,60 @@ enum Elementwise {
         }
     }
 
-    /// Sum, Mean, Max, Min over any number of broadcast inputs (float32).
+    /// Sum, Mean, Max, Min over any number of broadcast inputs.
     enum Variadic { case sum, mean, max, min }
 
     static func variadic(_ ctx: OpContext, _ op: Variadic) throws(ModelLoadError) -> OpBuild {
         let n = ctx.node.inputs.count
         if n == 0 { throw ctx.shapeError("needs at least one input") }
+        let type = try ctx.input(0).type
         var shapes: [[Int]] = []
         for k in 0..<n {
-            try ctx.requireFloat32(k)
+            if try ctx.input(k).type != type { throw ctx.unsupported("inputs have different element types") }
             shapes.append(try ctx.shape(k))
         }
         guard let out = broadcastShapes(shapes) else { throw ctx.shapeError("input shapes do not broadcast") }
         let copyPlan = BroadcastPlan(operands: [shapes[0]], out: out)
         let plans = shapes.map { BroadcastPlan(operands: [out, $0], out: out) }
-        return OpBuild(.float32, out) { i, o in
-            let y = o[0].f32
-            let ins = i.map { $0!.f32 }
-            return {
-                broadcastCopy(ins[0], y, elementSize: 4, copyPlan)
-                for k in 1..<max(ins.count, 1) where k < ins.count {
-                    switch op {
-                    case .sum, .mean: broadcastBinary(y, ins[k], y, plans[k]) { $0 + $1 }
-                    case .max: broadcastBinary(y, ins[k], y, plans[k]) { ($0.isNaN || $1.isNaN) ? Float.nan : Swift.max($0, $1) }
-                    case .min: broadcastBinary(y, ins[k], y, plans[k]) { ($0.isNaN || $1.isNaN) ? Float.nan : Swift.min($0, $1) }
+        let count = shapeCount(out)
+        func make<T: Comparable>(_: T.Type, add: @escaping (T, T) -> T, isNaN: @escaping (T) -> Bool,
+                                 divide: @escaping (T, Int) -> T) -> OpBuild {
+            OpBuild(type, out) { i, o in
+                let y = o[0].typed(T.self)
+                let ins = i.map { $0!.typed(T.self) }
+                return {
+                    broadcastCopy(ins[0], y, elementSize: MemoryLayout<T>.stride, copyPlan)
+                    for k in 1..<ins.count {
+                        switch op {
+                        case .sum, .mean: broadcastBinary(y, ins[k], y, plans[k], add)
+                        case .max: broadcastBinary(y, ins[k], y, plans[k]) { isNaN($0) ? $0 : (isNaN($1) ? $1 : Swift.max($0, $1)) }
+                        case .min: broadcastBinary(y, ins[k], y, plans[k]) { isNaN($0) ? $0 : (isNaN($1) ? $1 : Swift.min($0, $1)) }
+                        }
                     }
-                }
-                if op == .mean {
-                    let scale = 1 / Float(ins.count)
-                    for j in 0..<shapeCount(out) { y[j] *= scale }
+                    if op == .mean { for j in 0..<count { y[j] = divide(y[j], ins.count) } }
                 }
             }
+        }
+        func float<T: BinaryFloatingPoint>(_: T.Type) -> OpBuild {
+            make(T.self, add: { $0 + $1 }, isNaN: { $0.isNaN }, divide: { $0 / T($1) })
+        }
+        func integer<T: FixedWidthInteger>(_: T.Type) throws(ModelLoadError) -> OpBuild {
+            if op == .mean { throw ctx.unsupported("Mean of \(type.name)") }
+            return make(T.self, add: { $0 &+ $1 }, isNaN: { _ in false }, divide: { v, _ in v })
+        }
+        switch type {
+        case .float32: return float(Float.self)
+        case .float64: return float(Double.self)
+        case .float16: return float(Float16.self)
+        case .int8: return try integer(Int8.self)
+        case .uint8: return try integer(UInt8.self)
+        case .int16: return try integer(Int16.self)
+        case .uint16: return try integer(UInt16.self)
+        case .int32: return try integer(Int32.self)
+        case .uint32: return try integer(UInt32.self)
+        case .int64: return try integer(Int64.self)
+        case .uint64: return try integer(UInt64.self)
+        default: throw ctx.unsupported("element type \(type.name)")
         }
     }
 

@@ -72,8 +72,9 @@ enum Normalization {
             let xp = i[0]!.f32, yp = o[0].f32
             let sp = i[1]!.f32, bp = biasPlan != nil ? i[2]!.f32 : nil
             let meanOut = o.count > 1 ? o[1].f32 : nil, invOut = o.count > 2 ? o[2].f32 : nil
-            let gamma = expanded.pointer(as: Float.self), beta = gamma + inner
             return {
+                // The closure owns `expanded`: its storage must live as long as the kernel.
+                let gamma = expanded.pointer(as: Float.self), beta = gamma + inner
                 broadcastCopy(sp, gamma, elementSize: 4, scalePlan)
                 if let biasPlan, let bp { broadcastCopy(bp, beta, elementSize: 4, biasPlan) } else {
                     for j in 0..<inner { beta[j] = 0 }

@@ -114,23 +114,49 @@ enum Unary {
         }
     }
 
-    /// Clip: bounds from attributes before opset 11, from optional inputs since.
+    /// Clip: bounds from attributes before opset 11, from optional scalar inputs since (read at run time,
+    /// so they may be computed by the graph).
     static func clip(_ ctx: OpContext) throws(ModelLoadError) -> OpBuild {
-        var lo = -Float.infinity, hi = Float.infinity
-        if ctx.opset < 11 {
-            lo = ctx.node.float("min", default: lo)
-            hi = ctx.node.float("max", default: hi)
-        } else {
-            if ctx.has(1) { lo = Float(try ctx.constant(1).scalarAsDouble(0)) }
-            if ctx.has(2) { hi = Float(try ctx.constant(2).scalarAsDouble(0)) }
-        }
         let type = try ctx.input(0).type
-        if type != .float32 {
-            let l = ctx.has(1) ? Int64(try ctx.constant(1).scalarAsDouble(0)) : Int64.min
-            let h = ctx.has(2) ? Int64(try ctx.constant(2).scalarAsDouble(0)) : Int64.max
-            return try integerMap(ctx) { Swift.min(Swift.max($0, l), h) }
+        let shape = try ctx.shape(0)
+        let n = shapeCount(shape)
+        for k in 1..<3 where ctx.has(k) {
+            if try ctx.input(k).type != type { throw ctx.unsupported("bound #\(k) has another element type than the input") }
+            if try shapeCount(ctx.shape(k)) != 1 { throw ctx.shapeError("bound #\(k) must be a scalar") }
         }
-        return try map(ctx) { Swift.min(Swift.max($0, lo), hi) }
+        let hasMin = ctx.has(1), hasMax = ctx.has(2)
+        if type == .float32 {
+            let attrMin = ctx.node.float("min", default: -Float.infinity), attrMax = ctx.node.float("max", default: Float.infinity)
+            return OpBuild(.float32, shape) { i, o in
+                let x = i[0]!.f32, y = o[0].f32
+                let minPointer = hasMin ? i[1]!.f32 : nil, maxPointer = hasMax ? i[2]!.f32 : nil
+                return {
+                    let lo = minPointer?[0] ?? attrMin, hi = maxPointer?[0] ?? attrMax
+                    for k in 0..<n { y[k] = Swift.min(Swift.max(x[k], lo), hi) }
+                }
+            }
+        }
+        func integer<T: FixedWidthInteger>(_: T.Type) -> OpBuild {
+            OpBuild(type, shape) { i, o in
+                let x = i[0]!.typed(T.self), y = o[0].typed(T.self)
+                let minPointer = hasMin ? i[1]!.typed(T.self) : nil, maxPointer = hasMax ? i[2]!.typed(T.self) : nil
+                return {
+                    let lo = minPointer?[0] ?? T.min, hi = maxPointer?[0] ?? T.max
+                    for k in 0..<n { y[k] = Swift.min(Swift.max(x[k], lo), hi) }
+                }
+            }
+        }
+        switch type {
+        case .int8: return integer(Int8.self)
+        case .uint8: return integer(UInt8.self)
+        case .int16: return integer(Int16.self)
+        case .uint16: return integer(UInt16.self)
+        case .int32: return integer(Int32.self)
+        case .uint32: return integer(UInt32.self)
+        case .int64: return integer(Int64.self)
+        case .uint64: return integer(UInt64.self)
+        default: throw ctx.unsupported("element type \(type.name)")
+        }
     }
 }
 

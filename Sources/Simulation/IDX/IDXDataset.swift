@@ -167,7 +167,9 @@ private func bigEndianWord(_ bytes: [UInt8], at offset: Int) -> UInt32 {
 }
 
 private func idxHeader(magic: UInt32, dimensions: [Int]) -> [UInt8] {
-    ([magic] + dimensions.map { UInt32($0) }).flatMap { word in
-        [UInt8(word >> 24), UInt8((word >> 16) & 0xFF), UInt8((word >> 8) & 0xFF), UInt8(word & 0xFF)]
+    var out: [UInt8] = []
+    for word in [magic] + dimensions.map({ UInt32($0) }) {
+        for shift: UInt32 in [24, 16, 8, 0] { out.append(UInt8(truncatingIfNeeded: word >> shift)) }
     }
+    return out
 }

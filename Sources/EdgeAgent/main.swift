@@ -1,2 +1,0 @@
-// edge-agent: the board daemon (placeholder entry; subcommands arrive with the runtime).
-print("edge-agent")

@@ -1,0 +1,14 @@
+// Facts about the machine and process output that work in Embedded builds (no Foundation).
+import CEdgeShim
+
+public enum Platform {
+    public static var cpuCount: Int { Int(cedge_cpu_count()) }
+    /// The instruction-set path the kernels chose ("avx2-fma", "neon", "portable").
+    public static var kernelISA: String { String(cString: cedge_kernel_isa()) }
+    public static func monotonicNanoseconds() -> UInt64 { cedge_monotonic_ns() }
+}
+
+/// Writes a line to stderr (print goes to stdout).
+public func printError(_ message: String) {
+    cedge_write_stderr(message + "\n")
+}
