@@ -27,8 +27,8 @@ from common import (ARCHS, CACHE_DIR, MODELS_DIR, build_model, count_bn_affine, 
                     count_macs, count_params, export_onnx, load_split, verify_onnx)
 
 DEFAULTS = {
-    # edge: plain crop+flip, 30 epochs
-    "edge": dict(epochs=30, batch_size=128, lr=0.1, wd=5e-4, aug="basic", jsd=0.0, views=1),
+    # edge: plain crop+flip, 15 epochs
+    "edge": dict(epochs=15, batch_size=128, lr=0.1, wd=5e-4, aug="basic", jsd=0.0, views=1),
     # foundation: crop+flip+random affine, AugMix views + random erasing, JSD consistency
     # (clean view + 1 AugMix view per image: 2x the compute of plain training per epoch)
     "foundation": dict(epochs=8, batch_size=128, lr=0.1, wd=5e-4, aug="augmix", jsd=12.0, views=1),
@@ -47,7 +47,8 @@ def parse_args():
     p.add_argument("--views", type=int, help="AugMix views per image besides the clean one when --jsd > 0 "
                    "(the AugMix paper uses 2; each view costs one more forward/backward)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--threads", type=int, default=1,
+                   help="torch intra-op threads (1 is much faster than 2 when other jobs share the 2 cores)")
     p.add_argument("--limit-train", type=int, default=0, help="use only the first N training images (smoke tests)")
     p.add_argument("--out-dir", default=MODELS_DIR, help="where <model>.onnx and <model>.json go")
     p.add_argument("--export-only", action="store_true", help="export from models/.cache/<model>.pt, no training")

@@ -118,4 +118,18 @@ CEDGE_WEAK const char *_swift_stdlib_strtof16_clocale(const char *nptr, __fp16 *
 }
 #endif
 
+#if defined(__arm__)
+// --- Float16 conversions on 32-bit ARM ------------------------------------------------------------------
+// Swift compiled for the bare-metal armv7-none-none-eabi triple converts Float16 through the ARM RTABI
+// helpers __aeabi_d2h/__aeabi_f2h/__aeabi_h2f; GNU libgcc for gnueabihf only ships the same routines
+// under their __gnu_*_ieee names. All of them take and return bit patterns in core registers (base
+// AAPCS, which RTABI helpers use even in hard-float programs), so forwarding keeps the calling convention.
+unsigned short __gnu_d2h_ieee(unsigned long long bits);
+unsigned short __gnu_f2h_ieee(unsigned int bits);
+unsigned int __gnu_h2f_ieee(unsigned short bits);
+CEDGE_WEAK unsigned short __aeabi_d2h(unsigned long long bits) { return __gnu_d2h_ieee(bits); }
+CEDGE_WEAK unsigned short __aeabi_f2h(unsigned int bits) { return __gnu_f2h_ieee(bits); }
+CEDGE_WEAK unsigned int __aeabi_h2f(unsigned short bits) { return __gnu_h2f_ieee(bits); }
+#endif
+
 #endif  // CEDGE_EMBEDDED_SUPPORT

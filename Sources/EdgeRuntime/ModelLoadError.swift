@@ -5,6 +5,9 @@ public enum ModelLoadError: Error, Equatable, CustomStringConvertible {
     case fileUnreadable(path: String, reason: String)
     case unsupportedOpset(domain: String, version: Int)
     case unsupportedOperator(op: String, node: String, reason: String)
+    /// An operator's shape depends on a value (Reshape's shape, Slice's starts...) that only arrives at
+    /// run time; give it as an initializer or as a value fixed when preparing.
+    case valueNeededAtPrepare(op: String, node: String, value: String, position: Int)
     /// A node names an input that no initializer, graph input or earlier node provides.
     case missingInput(name: String, node: String)
     case externalData(tensor: String)
@@ -27,6 +30,8 @@ public enum ModelLoadError: Error, Equatable, CustomStringConvertible {
             return "unsupported opset \(domain.isEmpty ? "ai.onnx" : domain) version \(version)"
         case .unsupportedOperator(let op, let node, let reason):
             return "unsupported operator \(op) at node '\(node)'" + (reason.isEmpty ? "" : ": \(reason)")
+        case .valueNeededAtPrepare(let op, let node, let value, let position):
+            return "unsupported operator \(op) at node '\(node)': input #\(position) ('\(value)') must be known when the model is prepared"
         case .missingInput(let name, let node): return "node '\(node)' reads '\(name)', which nothing produces"
         case .externalData(let tensor):
             return "tensor '\(tensor)' keeps its data in an external file; re-save the model with the data inside"

@@ -74,8 +74,7 @@ struct OpContext {
     func constant(_ i: Int) throws(ModelLoadError) -> Tensor {
         let v = try input(i)
         guard let c = v.constant else {
-            throw .unsupportedOperator(op: node.opType, node: label,
-                                       reason: "input #\(i) ('\(node.inputs[i])') must be known when the model is prepared")
+            throw .valueNeededAtPrepare(op: node.opType, node: label, value: node.inputs[i], position: i)
         }
         return c
     }

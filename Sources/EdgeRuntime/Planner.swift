@@ -29,8 +29,10 @@ struct Plan {
 enum Planner {
     static let alignment = 64
 
-    static func plan(graph: Graph, inputShapes: [String: [Int]], inputTypes: [String: ElementType] = [:])
-        throws(ModelLoadError) -> Plan {
+    /// `fixedInputs` are graph inputs whose values are known when preparing: they become constants
+    /// (and stop being session inputs), so shape-carrying inputs fold like initializers.
+    static func plan(graph: Graph, inputShapes: [String: [Int]], inputTypes: [String: ElementType] = [:],
+                     fixedInputs: [String: Tensor] = [:]) throws(ModelLoadError) -> Plan {
         var ids: [String: Int] = [:]
         var values: [ValueInfo] = []
         var names: [String] = []
@@ -45,7 +47,7 @@ enum Planner {
             return id
         }
 
-        for name in inputShapes.keys where !graph.inputs.contains(where: { $0.name == name }) {
+        for name in Array(inputShapes.keys) + Array(fixedInputs.keys) where !graph.inputs.contains(where: { $0.name == name }) {
             throw .unknownInput(name: name)
         }
         for name in graph.initializerOrder {
@@ -54,6 +56,14 @@ enum Planner {
         }
         var inputIds: [Int] = []
         for declared in graph.inputs {
+            if let value = fixedInputs[declared.name] {
+                if let type = declared.type, type != value.type {
+                    throw .inputTypeMismatch(input: declared.name, expected: type.name, got: value.type.name)
+                }
+                _ = try resolveShape(declared, given: value.shape)
+                _ = define(declared.name, ValueInfo(type: value.type, shape: value.shape, constant: value))
+                continue
+            }
             guard declared.isTensor else {
                 throw .unsupportedElementType(tensor: declared.name, type: "a sequence, map or optional (not a tensor)")
             }
@@ -93,14 +103,16 @@ enum Planner {
                     n = p
                 }
             }
+            // Shape and Size read only their input's shape, which is known now even when its data is not.
+            let shapeOnly = node.opType == "Shape" || node.opType == "Size"
             let foldable = !node.inputs.isEmpty || node.opType == "Constant"
-            if foldable && infos.allSatisfy({ $0 == nil || $0!.constant != nil }) {
+            if shapeOnly || (foldable && infos.allSatisfy({ $0 == nil || $0!.constant != nil })) {
                 // Everything this node reads is known now: run it once and keep the results.
                 var outs: [Tensor] = []
                 for (i, _) in node.outputs.enumerated() {
                     outs.append(Tensor(type: build.outputs[i].type, shape: build.outputs[i].shape))
                 }
-                let inViews: [TensorView?] = infos.map { info in info?.constant.map(viewOf) }
+                let inViews: [TensorView?] = infos.map { info in shapeOnly ? nil : info?.constant.map(viewOf) }
                 build.makeKernel(inViews, outs.map(viewOf))()
                 for (i, name) in node.outputs.enumerated() where !name.isEmpty {
                     _ = define(name, ValueInfo(type: outs[i].type, shape: outs[i].shape, constant: outs[i]))

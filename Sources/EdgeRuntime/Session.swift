@@ -14,6 +14,8 @@ public final class Session {
     public let stepOperators: [String]
 
     private let arena: TensorBuffer
+    /// Folded constants the kernels point into: the session owns them.
+    private let constants: [Tensor]
     private let kernels: [Kernel]
     private let inputViews: [TensorView]
     private let outputViews: [TensorView]
@@ -21,6 +23,10 @@ public final class Session {
     init(plan: Plan) {
         arenaBytes = plan.arenaBytes
         arena = TensorBuffer(byteCount: max(plan.arenaBytes, Planner.alignment))
+        constants = plan.placements.compactMap { placement in
+            if case .constant(let t) = placement { return t }
+            return nil
+        }
         let base = arena.pointer
         var views: [TensorView] = []
         views.reserveCapacity(plan.values.count)
@@ -102,9 +108,12 @@ public final class Model {
 
     /// Plans memory and binds kernels for these input shapes (inputs with fully fixed declared shapes
     /// may be left out). Shape errors, unsupported operators and missing values surface here.
-    public func prepare(inputShapes: [String: [Int]] = [:], inputTypes: [String: ElementType] = [:])
-        throws(ModelLoadError) -> Session {
-        Session(plan: try Planner.plan(graph: graph, inputShapes: inputShapes, inputTypes: inputTypes))
+    /// `fixedInputs` are inputs whose values are known now (shape tensors fed as inputs): they are
+    /// folded in and are no longer session inputs.
+    public func prepare(inputShapes: [String: [Int]] = [:], inputTypes: [String: ElementType] = [:],
+                        fixedInputs: [String: Tensor] = [:]) throws(ModelLoadError) -> Session {
+        Session(plan: try Planner.plan(graph: graph, inputShapes: inputShapes, inputTypes: inputTypes,
+                                       fixedInputs: fixedInputs))
     }
 
     /// Prepares with the first dimension of every input set to `batch` (other symbolic dims must be fixed).

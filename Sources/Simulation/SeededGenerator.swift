@@ -59,6 +59,24 @@ public struct SeededGenerator: RandomNumberGenerator {
         return Int(product.high)
     }
 
+    /// Two uniform integers in 0..<bound from one 64-bit draw (32-bit Lemire on each half, redrawing a
+    /// half only in the rare rejection case). For hot loops such as glass blur's pixel swaps.
+    public mutating func integerPair(below bound: Int) -> (Int, Int) {
+        precondition(bound > 0 && bound <= Int(UInt32.max), "bound must be in 1...2^32-1")
+        let b = UInt64(bound), word = next()
+        return (Int(lemire32(word >> 32, b) >> 32), Int(lemire32(word & 0xFFFF_FFFF, b) >> 32))
+    }
+
+    /// half * bound, redrawn while its low 32 bits fall in the biased zone (the modulo runs only then).
+    @inline(__always) private mutating func lemire32(_ half: UInt64, _ bound: UInt64) -> UInt64 {
+        var m = half * bound
+        if m & 0xFFFF_FFFF < bound {
+            let threshold = (UInt64(1) << 32) % bound
+            while m & 0xFFFF_FFFF < threshold { m = (next() >> 32) * bound }
+        }
+        return m
+    }
+
     /// Uniform integer in [low, high), like `numpy.random.randint(low, high)`.
     public mutating func integer(from low: Int, below high: Int) -> Int {
         low + integer(below: high - low)

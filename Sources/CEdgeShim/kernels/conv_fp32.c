@@ -194,6 +194,209 @@ static void pack_im2col(const cedge_bsrc *s, int k0, int kc, int n0, int nc, int
     }
 }
 
+// ---- shifted windows: im2col-free B for padded / strided convs -------------------------------------------
+// The input is copied once into zero-padded "phase planes": for strides (sd, sh, sw) each channel is split into
+// sd*sh*sw planes holding the padded cells whose coordinates have the same remainders. Kernel cell (kd, kh, kw)
+// then reads, for every output cell, the phase plane of its offsets' remainders at the output's own position
+// plus a constant shift, so with outputs laid out at the phase planes' pitch (virtual outputs; the few in the
+// pitch gap are computed and dropped), row k of the im2col matrix is one contiguous slice of the phase buffer.
+// Packing becomes plain contiguous copies, and the input is copied once instead of kernel-volume times.
+
+#define MAX_PHASE_STRIDE 64
+
+typedef struct {
+    const cedge_geom3 *g;
+    const float *x;
+    float *phases;                      // [batch*IC][sd][sh][sw][QD][QH][QW]
+    int Q[3];
+    size_t qplane, chan_stride;
+    unsigned char used[3][MAX_PHASE_STRIDE];   // remainders that some kernel cell reads, per dim
+} phase_ctx;
+
+// Splits one row of padded width tw = QW*sw into its sw phase rows (only the used ones).
+static void deinterleave(const float *restrict row, int QW, int sw, float *const *restrict out,
+                         const unsigned char *used) {
+    if (sw == 2) {
+        float *restrict d0 = out[0], *restrict d1 = out[1];
+        if (used[0] && used[1])
+            for (int q = 0; q < QW; q++) {
+                d0[q] = row[2 * q];
+                d1[q] = row[2 * q + 1];
+            }
+        else if (used[0])
+            for (int q = 0; q < QW; q++) d0[q] = row[2 * q];
+        else
+            for (int q = 0; q < QW; q++) d1[q] = row[2 * q + 1];
+        return;
+    }
+    for (int r = 0; r < sw; r++) {
+        if (!used[r]) continue;
+        float *restrict d = out[r];
+        for (int q = 0; q < QW; q++) d[q] = row[q * sw + r];
+    }
+}
+
+static void phase_task(void *vctx, int chan, int tid) {
+    const phase_ctx *c = vctx;
+    const cedge_geom3 *g = c->g;
+    const int QD = c->Q[0], QH = c->Q[1], QW = c->Q[2], sw = g->str[2], IW = g->in[2];
+    const float *xin = c->x + (size_t)chan * g->in_plane;
+    float *dst = c->phases + (size_t)chan * c->chan_stride;
+    // Padded row (all W phases interleaved) and where the input lands in it.
+    const int tw = QW * sw;
+    const int c0 = imin(g->pad[2], tw), c1 = imax(c0, imin(g->pad[2] + IW, tw));
+    float *tmp = sw > 1 ? cedge_scratch(tid, CEDGE_SCR_AUX, (size_t)tw) : NULL;
+    float *outs[MAX_PHASE_STRIDE];
+    for (int rd = 0; rd < g->str[0]; rd++)
+        for (int rh = 0; rh < g->str[1]; rh++) {
+            if (!c->used[0][rd] || !c->used[1][rh]) continue;
+            float *phase0 = dst + ((size_t)rd * g->str[1] + rh) * sw * c->qplane;
+            for (int qd = 0; qd < QD; qd++) {
+                const int id = qd * g->str[0] + rd - g->pad[0];
+                for (int qh = 0; qh < QH; qh++) {
+                    const int ih = qh * g->str[1] + rh - g->pad[1];
+                    const size_t at = ((size_t)qd * QH + qh) * QW;
+                    for (int rw = 0; rw < sw; rw++) outs[rw] = phase0 + rw * c->qplane + at;
+                    if (id < 0 || id >= g->in[0] || ih < 0 || ih >= g->in[1]) {
+                        for (int rw = 0; rw < sw; rw++)
+                            if (c->used[2][rw]) memset(outs[rw], 0, (size_t)QW * sizeof(float));
+                        continue;
+                    }
+                    const float *row = xin + ((size_t)id * g->in[1] + ih) * IW;
+                    float *pr = sw > 1 ? tmp : outs[0];
+                    memset(pr, 0, (size_t)c0 * sizeof(float));
+                    memcpy(pr + c0, row, (size_t)(c1 - c0) * sizeof(float));
+                    memset(pr + c1, 0, (size_t)(tw - c1) * sizeof(float));
+                    if (sw > 1) deinterleave(tmp, QW, sw, outs, c->used[2]);
+                }
+            }
+        }
+}
+
+// memcpy with a constant size compiles to a few vector moves (a plain loop may not: src and dst could alias).
+static inline __attribute__((always_inline)) void shifted_body(const float *base, const size_t *koff, int kc,
+                                                               int cols, const int NR, float *d) {
+    if (cols == NR) {
+        for (int p = 0; p < kc; p++, d += NR) memcpy(d, base + koff[p], NR * sizeof(float));
+    } else {
+        for (int p = 0; p < kc; p++, d += NR) {
+            memcpy(d, base + koff[p], (size_t)cols * sizeof(float));
+            memset(d + cols, 0, (size_t)(NR - cols) * sizeof(float));
+        }
+    }
+}
+
+// B[k][q] = b[koff[k] + q] (ctx holds koff).
+static void pack_shifted(const cedge_bsrc *s, int k0, int kc, int n0, int nc, int nr, float *dst) {
+    const size_t *koff = (const size_t *)s->ctx + k0;
+    for (int j = 0; j < nc; j += nr) {
+        const int cols = imin(nr, nc - j);
+        const float *base = s->b + n0 + j;
+        float *d = dst + (size_t)(j / nr) * kc * nr;
+        switch (nr) {
+        case 8: shifted_body(base, koff, kc, cols, 8, d); break;
+        case 12: shifted_body(base, koff, kc, cols, 12, d); break;
+        case 16: shifted_body(base, koff, kc, cols, 16, d); break;
+        default: shifted_body(base, koff, kc, cols, nr, d); break;
+        }
+    }
+}
+
+typedef struct {
+    const cedge_geom3 *g;
+    const float *vout;
+    float *y;
+    int Q[3];
+    size_t span;
+} extract_ctx;
+
+// Copies the real outputs of one (n, oc) plane out of its virtual plane.
+static void extract_task(void *vctx, int plane, int tid) {
+    (void)tid;
+    const extract_ctx *c = vctx;
+    const cedge_geom3 *g = c->g;
+    const float *src = c->vout + (size_t)plane * c->span;
+    float *dst = c->y + (size_t)plane * g->out_plane;
+    for (int od = 0; od < g->out[0]; od++)
+        for (int oh = 0; oh < g->out[1]; oh++)
+            memcpy(dst + ((size_t)od * g->out[1] + oh) * g->out[2], src + ((size_t)od * c->Q[1] + oh) * c->Q[2],
+                   (size_t)g->out[2] * sizeof(float));
+}
+
+// Plans the shifted-window layout; returns 0 when it does not pay (large pitch gaps, huge strides).
+static int shifted_plan(const cedge_geom3 *g, phase_ctx *pc, size_t *span) {
+    for (int i = 0; i < 3; i++) {
+        if (g->str[i] > MAX_PHASE_STRIDE) return 0;
+        const int need = (g->out[i] - 1) * g->str[i] + (g->ker[i] - 1) * g->dil[i] + 1;
+        pc->Q[i] = ceil_div(need, g->str[i]);
+        memset(pc->used[i], 0, sizeof pc->used[i]);
+        for (int k = 0; k < g->ker[i]; k++) pc->used[i][(k * g->dil[i]) % g->str[i]] = 1;
+    }
+    pc->qplane = (size_t)pc->Q[0] * pc->Q[1] * pc->Q[2];
+    pc->chan_stride = pc->qplane * g->str[0] * g->str[1] * g->str[2];
+    *span = ((size_t)(g->out[0] - 1) * pc->Q[1] + (g->out[1] - 1)) * pc->Q[2] + g->out[2];
+    // Virtual outputs cost GEMM work: fall back to im2col when more than a third would be dropped.
+    return *span * 2 <= g->out_plane * 3;
+}
+
+static void conv_shifted(const cedge_isa *isa, const cedge_conv_desc *d, const cedge_geom3 *g, phase_ctx *pc,
+                         size_t span, const float *x, const float *w, const float *bias, float *y) {
+    const int groups = d->groups > 0 ? d->groups : 1;
+    const int icg = d->in_channels / groups, ocg = d->out_channels / groups;
+    const int K = icg * (int)g->ker_vol;
+    pc->g = g;
+    pc->x = x;
+    pc->phases = cedge_scratch(0, CEDGE_SCR_SHARED, (size_t)d->batch * d->in_channels * pc->chan_stride);
+    size_t *koff = (size_t *)(void *)cedge_scratch(0, CEDGE_SCR_KOFF,
+                                                  (size_t)K * ((sizeof(size_t) + sizeof(float) - 1) / sizeof(float)));
+    for (int ci = 0, k = 0; ci < icg; ci++)
+        for (int kd = 0; kd < g->ker[0]; kd++)
+            for (int kh = 0; kh < g->ker[1]; kh++)
+                for (int kw = 0; kw < g->ker[2]; kw++, k++) {
+                    const int od = kd * g->dil[0], oh = kh * g->dil[1], ow = kw * g->dil[2];
+                    const size_t phase = ((size_t)(od % g->str[0]) * g->str[1] + oh % g->str[1]) * g->str[2] +
+                                         ow % g->str[2];
+                    const size_t shift = ((size_t)(od / g->str[0]) * pc->Q[1] + oh / g->str[1]) * pc->Q[2] +
+                                         (ow + 1) / g->str[2];
+                    koff[k] = ci * pc->chan_stride + phase * pc->qplane + shift;
+                }
+    // When the pitch gaps are empty the virtual layout is the real one: write y directly.
+    const int direct = span == g->out_plane;
+    float *vout = direct ? y : cedge_scratch(0, CEDGE_SCR_VOUT, (size_t)d->batch * d->out_channels * span);
+    const int count = d->batch * groups;
+    cedge_gemm_problem *probs = (cedge_gemm_problem *)(void *)cedge_scratch(
+        0, CEDGE_SCR_JOBS, (size_t)count * (sizeof(cedge_gemm_problem) / sizeof(float) + 1));
+    const int clamp = cedge_clamp_active(d->clamp_min, d->clamp_max);
+    for (int n = 0; n < d->batch; n++)
+        for (int grp = 0; grp < groups; grp++) {
+            cedge_gemm_problem *p = &probs[n * groups + grp];
+            p->m = ocg;
+            p->n = (int)span;
+            p->k = K;
+            p->a = w + (size_t)grp * ocg * K;
+            p->lda = (size_t)K;
+            p->trans_a = 0;
+            p->alpha = 1.0f;
+            p->b.pack = pack_shifted;
+            p->b.b = pc->phases + ((size_t)n * d->in_channels + (size_t)grp * icg) * pc->chan_stride;
+            p->b.ldb = 0;
+            p->b.trans = 0;
+            p->b.ctx = koff;
+            p->beta = 0.0f;
+            p->c = vout + ((size_t)n * d->out_channels + (size_t)grp * ocg) * span;
+            p->ldc = span;
+            p->bias = bias ? bias + (size_t)grp * ocg : NULL;
+            p->clamp = clamp;
+            p->cmin = d->clamp_min;
+            p->cmax = d->clamp_max;
+        }
+    cedge_parallel_for(d->batch * d->in_channels, phase_task, pc);
+    cedge_gemm_run(isa, probs, count);
+    if (direct) return;
+    extract_ctx e = {g, vout, y, {pc->Q[0], pc->Q[1], pc->Q[2]}, span};
+    cedge_parallel_for(d->batch * d->out_channels, extract_task, &e);
+}
+
 // ---- single output cell: y[oc] = dot(w[oc], im2col column) ------------------------------------------------
 typedef struct {
     const cedge_isa *isa;
@@ -350,6 +553,14 @@ void cedge_conv_f32(const cedge_conv_desc *d, const float *x, const float *w, co
     int pointwise = 1;
     for (int i = 0; i < 3; i++)
         if (g.ker[i] != 1 || g.str[i] != 1 || g.pad[i] != 0 || g.out[i] != g.in[i]) pointwise = 0;
+    if (!pointwise) {
+        phase_ctx pc;
+        size_t span;
+        if (shifted_plan(&g, &pc, &span)) {
+            conv_shifted(isa, d, &g, &pc, span, x, w, bias, y);
+            return;
+        }
+    }
 
     const int count = d->batch * groups;
     cedge_gemm_problem *probs = (cedge_gemm_problem *)(void *)cedge_scratch(

@@ -84,7 +84,7 @@ void cedge_dw_row_generic(int n, int taps, const float *const *src, const float 
 
 #define GEN_MR 4
 #define GEN_NR 8
-static void ukernel_generic(int k, const float *a, const float *b, float *c, size_t ldc, const cedge_ukp *p) {
+static void ukernel_generic(int m, int k, const float *a, const float *b, float *c, size_t ldc, const cedge_ukp *p) {
     float acc[GEN_MR * GEN_NR];
     memset(acc, 0, sizeof acc);
     for (int kk = 0; kk < k; kk++, a += GEN_MR, b += GEN_NR)
@@ -92,7 +92,7 @@ static void ukernel_generic(int k, const float *a, const float *b, float *c, siz
             float av = a[i];
             for (int j = 0; j < GEN_NR; j++) acc[i * GEN_NR + j] += av * b[j];
         }
-    cedge_store_tile(acc, GEN_NR, GEN_MR, GEN_NR, c, ldc, p);
+    cedge_store_tile(acc, GEN_NR, m, GEN_NR, c, ldc, p);
 }
 
 const cedge_isa cedge_isa_generic = {
@@ -104,8 +104,9 @@ const cedge_isa cedge_isa_generic = {
 // ---- packing ------------------------------------------------------------------------------------------------
 // The bodies are instantiated with a constant MR / NR (always_inline + switch) so the copy loops unroll.
 
-static inline __attribute__((always_inline)) void pack_a_body(const float *a, size_t lda, int trans, float alpha,
-                                                              int rows, int kc, const int MR, float *dst) {
+static inline __attribute__((always_inline)) void pack_a_body(const float *restrict a, size_t lda, int trans,
+                                                              float alpha, int rows, int kc, const int MR,
+                                                              float *restrict dst) {
     if (!trans) {
         // op(A)[i][p] = a[i*lda + p]: read MR row streams, write each k's MR values contiguously.
         if (rows == MR) {
@@ -147,20 +148,18 @@ static void pack_a(const cedge_gemm_problem *pr, int mr, int i0, int mc, int k0,
     }
 }
 
-static inline __attribute__((always_inline)) void pack_b_body(const float *b, size_t ldb, int trans, int cols,
-                                                              int kc, const int NR, float *dst) {
+static inline __attribute__((always_inline)) void pack_b_body(const float *restrict b, size_t ldb, int trans,
+                                                              int cols, int kc, const int NR, float *restrict dst) {
     if (!trans) {
         // op(B)[p][j] = b[p*ldb + j]: each k row of the panel is a contiguous copy.
-        for (int p = 0; p < kc; p++) {
-            const float *s = b + (size_t)p * ldb;
-            float *d = dst + (size_t)p * NR;
-            if (cols == NR)
-                for (int j = 0; j < NR; j++) d[j] = s[j];
-            else {
-                for (int j = 0; j < cols; j++) d[j] = s[j];
-                for (int j = cols; j < NR; j++) d[j] = 0.0f;
+        // memcpy with a constant size compiles to vector moves (a plain loop may not: b and dst could alias).
+        if (cols == NR)
+            for (int p = 0; p < kc; p++) memcpy(dst + (size_t)p * NR, b + (size_t)p * ldb, NR * sizeof(float));
+        else
+            for (int p = 0; p < kc; p++) {
+                memcpy(dst + (size_t)p * NR, b + (size_t)p * ldb, (size_t)cols * sizeof(float));
+                memset(dst + (size_t)p * NR + cols, 0, (size_t)(NR - cols) * sizeof(float));
             }
-        }
     } else {
         // B is stored N x K: gather one value from each of the panel's rows per k.
         for (int p = 0; p < kc; p++) {
@@ -257,11 +256,11 @@ void cedge_gemm_tile(const cedge_isa *isa, int tid, const cedge_gemm_problem *p,
                         const float *ap = apack + (size_t)(ir / MR) * kc * MR;
                         float *cp = p->c + (size_t)(ic + ir) * p->ldc + jc + jr;
                         up.bias = last && p->bias ? p->bias + ic + ir : NULL;
-                        if (mr == MR && nr == NR) {
-                            isa->ukernel(kc, ap, bp, cp, p->ldc, &up);
+                        if (nr == NR) {
+                            isa->ukernel(mr, kc, ap, bp, cp, p->ldc, &up);
                         } else {
-                            // Edge tile: full-size kernel into scratch, then copy the valid part.
-                            isa->ukernel(kc, ap, bp, tile, (size_t)NR, &scratch_store);
+                            // Last column tile: kernel into scratch, then copy the valid part.
+                            isa->ukernel(mr, kc, ap, bp, tile, (size_t)NR, &scratch_store);
                             cedge_store_tile(tile, NR, mr, nr, cp, p->ldc, &up);
                         }
                     }

@@ -19,9 +19,10 @@ typedef struct {
     float cmin, cmax;
 } cedge_ukp;
 
-// Full-tile micro-kernel: a is a packed MR x k panel (k-major, MR floats per k), b a packed k x NR panel
-// (NR floats per k, 64-byte aligned), c the tile's top-left element with row stride ldc.
-typedef void (*cedge_ukernel_fn)(int k, const float *a, const float *b, float *c, size_t ldc,
+// Micro-kernel: a is a packed MR x k panel (k-major, MR floats per k), b a packed k x NR panel (NR floats per
+// k, 64-byte aligned), c the tile's top-left element with row stride ldc. Stores the first m rows (1..MR) of
+// all NR columns; a kernel may skip computing rows past m.
+typedef void (*cedge_ukernel_fn)(int m, int k, const float *a, const float *b, float *c, size_t ldc,
                                  const cedge_ukp *p);
 
 // Depthwise row: out[i] = clamp(bias + sum_t w[t] * src[t][i * stride]) for i in [0, n).
@@ -132,8 +133,10 @@ enum {
     CEDGE_SCR_AUX2,     // depthwise tap pointers, pooling counts
     CEDGE_SCR_AUX3,     // depthwise virtual output plane
     // The two below are only used with tid 0 by the calling thread, outside tasks: data shared by all tasks.
-    CEDGE_SCR_SHARED,   // GEMV vector copies, conv single-column im2col, ConvTranspose column buffer
+    CEDGE_SCR_SHARED,   // GEMV vector copies, conv single-column im2col and phase planes, ConvTranspose columns
     CEDGE_SCR_JOBS,     // arrays of GEMM problems
+    CEDGE_SCR_KOFF,     // conv: per-k offsets of the shifted-window B matrix
+    CEDGE_SCR_VOUT,     // conv: virtual (pitch-padded) output planes
     CEDGE_SCR_SLOTS
 };
 float *cedge_scratch(int tid, int slot, size_t count);

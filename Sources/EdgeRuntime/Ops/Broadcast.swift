@@ -20,11 +20,14 @@ struct BroadcastPlan {
     let operandStrides: [[Int]]
     /// Every operand is either the full output or a single element: no index arithmetic needed.
     let trivial: Bool
+    /// In the trivial case, which operands hold the full output (the others hold one element).
+    let full: [Bool]
 
     init(operands: [[Int]], out: [Int]) {
         outShape = out
         var strides: [[Int]] = []
         var trivial = true
+        var full: [Bool] = []
         let total = shapeCount(out)
         for shape in operands {
             let own = stridesOf(shape)
@@ -34,9 +37,11 @@ struct BroadcastPlan {
             strides.append(s)
             let n = shapeCount(shape)
             if n != total && n != 1 { trivial = false }
+            full.append(n == total)
         }
         operandStrides = strides
         self.trivial = trivial
+        self.full = full
     }
 
     /// Calls body(outIndex, operand offsets) for every output row of the innermost axis:
@@ -76,8 +81,8 @@ func broadcastBinary<T, U>(_ a: UnsafePointer<T>, _ b: UnsafePointer<T>, _ out: 
                            _ plan: BroadcastPlan, _ op: (T, T) -> U) {
     let n = shapeCount(plan.outShape)
     if plan.trivial {
-        let aStep = plan.operandStrides[0].contains(where: { $0 != 0 }) ? 1 : 0
-        let bStep = plan.operandStrides[1].contains(where: { $0 != 0 }) ? 1 : 0
+        let aStep = plan.full[0] ? 1 : 0
+        let bStep = plan.full[1] ? 1 : 0
         if aStep == 1 && bStep == 1 {
             for i in 0..<n { out[i] = op(a[i], b[i]) }
         } else if aStep == 1 {

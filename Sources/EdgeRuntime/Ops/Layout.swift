@@ -300,12 +300,19 @@ enum LayoutOps {
         }
     }
 
-    /// Tile: repeats (constant) copies along each axis; out index o reads input index o mod dim.
+    /// Tile: repeats (constant) copies along each axis; out index o reads input index o mod dim. Tile-1
+    /// took a scalar count and a scalar axis instead.
     static func tile(_ ctx: OpContext) throws(ModelLoadError) -> OpBuild {
         let type = try ctx.input(0).type
         let size = try denseByteSize(ctx, type)
         let input = try ctx.shape(0)
-        let repeats = try ctx.constantInts(1)
+        var repeats = try ctx.constantInts(1)
+        if ctx.opset < 6 && ctx.has(2) {
+            let count = repeats.first ?? 1
+            let axis = try ctx.axis(try ctx.constantInts(2).first ?? 0, rank: input.count)
+            repeats = [Int](repeating: 1, count: input.count)
+            repeats[axis] = count
+        }
         if repeats.count != input.count || repeats.contains(where: { $0 < 0 }) {
             throw ctx.shapeError("Tile: repeats \(describeInts(repeats)) do not fit shape \(describeShape(input))")
         }
@@ -388,8 +395,12 @@ enum LayoutOps {
         let plan = IndexMapGather(outShape: out, maps: maps, srcShape: input, elementSize: size)
         return OpBuild(type, out) { i, o in
             let src = i[0]!.data, dst = o[0].data
-            let fill = UnsafeRawPointer(valueFromInput ? i[2]!.data : attributeValue.raw)
-            return { plan.run(src, dst, fill: fill) }
+            if valueFromInput {
+                let fill = i[2]!.data
+                return { plan.run(src, dst, fill: fill) }
+            }
+            // The kernel holds the tensor itself: the build (and its captures) may be gone when it runs.
+            return { plan.run(src, dst, fill: attributeValue.raw) }
         }
     }
 

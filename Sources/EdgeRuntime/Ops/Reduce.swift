@@ -260,3 +260,101 @@ enum ReduceOps {
         }
     }
 }
+
+// MARK: - TopK
+
+enum TopKOps {
+    /// TopK: k as attribute (opset 1) or constant input #1 (10+); largest/sorted since 11. Ties keep the
+    /// lower index first; NaN orders above every number. Results are always sorted.
+    static func build(_ ctx: OpContext) throws(ModelLoadError) -> OpBuild {
+        let type = try ctx.input(0).type
+        let shape = try ctx.shape(0)
+        if shape.isEmpty { throw ctx.shapeError("TopK needs an input of rank >= 1") }
+        let axis = try ctx.axis(ctx.node.int("axis", default: -1), rank: shape.count)
+        let k: Int
+        if let attr = ctx.node.int("k") { k = attr } else {
+            let given = try ctx.constantInts(1)
+            if given.count != 1 { throw ctx.shapeError("TopK: K must hold one value, it holds \(given.count)") }
+            k = given[0]
+        }
+        let n = shape[axis]
+        if k < 0 || k > n { throw ctx.shapeError("TopK: k = \(k) but axis \(axis) has \(n) elements") }
+        let largest = ctx.node.int("largest", default: 1) != 0
+        var out = shape
+        out[axis] = k
+        let outer = shapeCount(Array(shape[0..<axis])), inner = shapeCount(Array(shape[(axis + 1)...]))
+        func make<T: NumericElement>(_: T.Type) -> OpBuild {
+            OpBuild(outputs: [(type, out), (.int64, out)]) { i, o in
+                let x = i[0]!.typed(T.self), values = o[0].typed(T.self), indices = o[1].i64
+                let scratch = TensorBuffer(byteCount: max(n, 1) * MemoryLayout<Int>.stride)
+                let heap = scratch.pointer.assumingMemoryBound(to: Int.self)
+                return {
+                    _ = scratch
+                    for a in 0..<outer {
+                        for b in 0..<inner {
+                            let base = x + a * n * inner + b
+                            let dst = a * k * inner + b
+                            select(base, n, inner, k, largest, heap) { j, index in
+                                values[dst + j * inner] = base[index * inner]
+                                indices[dst + j * inner] = Int64(index)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        switch type {
+        case .float32: return make(Float.self)
+        case .float64: return make(Double.self)
+        case .float16: return make(Float16.self)
+        case .int32: return make(Int32.self)
+        case .int64: return make(Int64.self)
+        case .int8: return make(Int8.self)
+        case .uint8: return make(UInt8.self)
+        case .int16: return make(Int16.self)
+        case .uint16: return make(UInt16.self)
+        case .uint32: return make(UInt32.self)
+        case .uint64: return make(UInt64.self)
+        default: throw ctx.unsupported("TopK of \(type.name)")
+        }
+    }
+
+    /// Heap selection over n strided elements: O(n + k log n), no allocation (the heap is scratch).
+    @inline(__always)
+    static func select<T: NumericElement>(_ x: UnsafeMutablePointer<T>, _ n: Int, _ stride: Int, _ k: Int, _ largest: Bool,
+                                          _ heap: UnsafeMutablePointer<Int>, _ emit: (Int, Int) -> Void) {
+        // a comes before b in the result
+        @inline(__always) func before(_ a: Int, _ b: Int) -> Bool {
+            let va = x[a * stride], vb = x[b * stride]
+            let aNaN = va != va, bNaN = vb != vb
+            if aNaN || bNaN {
+                if aNaN && bNaN { return a < b }
+                return largest ? aNaN : bNaN
+            }
+            if va == vb { return a < b }
+            return largest ? va > vb : va < vb
+        }
+        func siftDown(_ start: Int, _ count: Int) {
+            var i = start
+            while true {
+                let l = 2 * i + 1, r = l + 1
+                var top = i
+                if l < count && before(heap[l], heap[top]) { top = l }
+                if r < count && before(heap[r], heap[top]) { top = r }
+                if top == i { return }
+                let t = heap[i]; heap[i] = heap[top]; heap[top] = t
+                i = top
+            }
+        }
+        for i in 0..<n { heap[i] = i }
+        var i = n / 2 - 1
+        while i >= 0 { siftDown(i, n); i -= 1 }
+        var count = n
+        for j in 0..<k {
+            emit(j, heap[0])
+            count -= 1
+            heap[0] = heap[count]
+            siftDown(0, count)
+        }
+    }
+}

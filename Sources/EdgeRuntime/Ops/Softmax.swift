@@ -112,16 +112,56 @@ enum SoftmaxOps {
             throw ctx.shapeError("PRelu: slope \(describeShape(slope)) does not broadcast to \(describeShape(shape))")
         }
         let plan = BroadcastPlan(operands: [shape, slope], out: shape)
+        // The usual layouts, one slope per element or per channel (a single non-1 slope axis), run as
+        // [outer, channels, inner] loops; anything else uses the general broadcast.
+        let aligned = [Int](repeating: 1, count: shape.count - slope.count) + slope
+        let varying = (0..<aligned.count).filter { aligned[$0] != 1 }
+        let simple = varying.count <= 1
+        let axis = varying.first ?? 0
+        let outer = simple && !shape.isEmpty ? shapeCount(Array(shape[0..<axis])) : 1
+        let channels = simple && !varying.isEmpty ? shape[axis] : 1
+        let inner = simple && !shape.isEmpty ? shapeCount(Array(shape[(axis + 1)...])) * (varying.isEmpty ? shape[axis] : 1) : 1
         func make<T: NumericElement>(_: T.Type) -> OpBuild {
             OpBuild(type, shape) { i, o in
                 let x = i[0]!.typed(T.self), s = i[1]!.typed(T.self), y = o[0].typed(T.self)
-                return { broadcastBinary(x, s, y, plan) { v, k in v < T(int64: 0) ? T(double: v.doubleValue * k.doubleValue) : v } }
+                let zero = T(int64: 0)
+                if simple {
+                    return {
+                        var k = 0
+                        for _ in 0..<outer {
+                            for c in 0..<channels {
+                                let a = s[c].doubleValue
+                                for _ in 0..<inner {
+                                    let v = x[k]
+                                    y[k] = v < zero ? T(double: v.doubleValue * a) : v
+                                    k += 1
+                                }
+                            }
+                        }
+                    }
+                }
+                return { broadcastBinary(x, s, y, plan) { v, k in v < zero ? T(double: v.doubleValue * k.doubleValue) : v } }
             }
         }
         switch type {
         case .float32:
             return OpBuild(type, shape) { i, o in
                 let x = i[0]!.f32, s = i[1]!.f32, y = o[0].f32
+                if simple {
+                    return {
+                        var k = 0
+                        for _ in 0..<outer {
+                            for c in 0..<channels {
+                                let a = s[c]
+                                for _ in 0..<inner {
+                                    let v = x[k]
+                                    y[k] = v < 0 ? v * a : v
+                                    k += 1
+                                }
+                            }
+                        }
+                    }
+                }
                 return { broadcastBinary(x, s, y, plan) { v, k in v < 0 ? v * k : v } }
             }
         case .float64: return make(Double.self)

@@ -75,7 +75,8 @@ enum Blur {
             for _ in 0..<p.iterations {
                 for h in stride(from: n - d, to: d, by: -1) {
                     for w in stride(from: n - d, to: d, by: -1) {
-                        let dx = rng.integer(from: -d, below: d), dy = rng.integer(from: -d, below: d)
+                        let (ux, uy) = rng.integerPair(below: 2 * d)
+                        let dx = ux - d, dy = uy - d
                         px.swapAt(h * n + w, (h + dy) * n + (w + dx))
                     }
                 }

@@ -18,7 +18,7 @@ enum FrostTexture {
         var rng = SeededGenerator(seed: seed)
         let factor = Geometry.supersampling, big = side * factor
         var canvas = CrystalCanvas(side: big)
-        for _ in 0..<36 {
+        for _ in 0..<44 {
             let start = (x: rng.uniform(0, Double(big)), y: rng.uniform(0, Double(big)))
             canvas.grow(from: start, angle: rng.uniform(0, 2 * .pi), length: rng.uniform(80, 260),
                         radius: 1.4, intensity: Float(rng.uniform(0.75, 1)), depth: 0, rng: &rng)
@@ -31,7 +31,7 @@ enum FrostTexture {
         var out = Plane(width: side, height: side)
         for y in 0..<side { for x in 0..<side {
             let h = Float(haze[y * hazeSize + x])
-            out[x, y] = min(0.12 + 0.3 * h + 1.6 * crystals[x, y], 1)
+            out[x, y] = min(0.12 + 0.3 * h + 1.3 * crystals[x, y], 1)
         } }
         return out
     }

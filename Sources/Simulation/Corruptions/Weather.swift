@@ -43,12 +43,17 @@ enum Weather {
         let pad = taps.map { max(abs($0.x), abs($0.y)) }.max() ?? 0
         let n = layer.width, padded = n + 2 * pad, stride = padded + 1
         var table = [Double](repeating: 0, count: stride * stride)
-        for y in 0..<padded {
-            var rowSum = 0.0
-            let sy = Border.clamp.index(y - pad, n)
-            for x in 0..<padded {
-                rowSum += Double(layer.pixels[sy * n + Border.clamp.index(x - pad, n)])
-                table[(y + 1) * stride + x + 1] = table[y * stride + x + 1] + rowSum
+        let clamped = (0..<padded).map { Border.clamp.index($0 - pad, n) }
+        layer.pixels.withUnsafeBufferPointer { px in
+            table.withUnsafeMutableBufferPointer { sat in
+                for y in 0..<padded {
+                    var rowSum = 0.0
+                    let row = clamped[y] * n
+                    for x in 0..<padded {
+                        rowSum += Double(px[row + clamped[x]])
+                        sat[(y + 1) * stride + x + 1] = sat[y * stride + x + 1] + rowSum
+                    }
+                }
             }
         }
         let total = taps.reduce(0) { $0 + $1.weight }

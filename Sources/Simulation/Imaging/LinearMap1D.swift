@@ -41,21 +41,25 @@ struct LinearMap1D {
     /// Applies `rows` along y and `columns` along x: out = rows * image * columns^T.
     static func apply(rows: LinearMap1D, columns: LinearMap1D, to plane: Plane) -> Plane {
         precondition(columns.inputCount == plane.width && rows.inputCount == plane.height)
+        let w = columns.outputCount, inWidth = plane.width
         // Horizontal pass: every input row -> columns.outputCount samples.
-        var mid = [Float](repeating: 0, count: plane.height * columns.outputCount)
+        var mid = [Float](repeating: 0, count: plane.height * w)
         plane.pixels.withUnsafeBufferPointer { src in
-            for y in 0..<plane.height {
-                let rowBase = y * plane.width
-                for o in 0..<columns.outputCount {
-                    var sum: Float = 0
-                    let base = rowBase + columns.starts[o] - columns.offsets[o]
-                    for k in columns.offsets[o]..<columns.offsets[o + 1] { sum += columns.weights[k] * src[base + k] }
-                    mid[y * columns.outputCount + o] = sum
+            columns.weights.withUnsafeBufferPointer { weights in
+                mid.withUnsafeMutableBufferPointer { dst in
+                    for o in 0..<w {
+                        let first = columns.offsets[o], last = columns.offsets[o + 1], base = columns.starts[o] - first
+                        for y in 0..<plane.height {
+                            let row = y * inWidth + base
+                            var sum: Float = 0
+                            for k in first..<last { sum += weights[k] * src[row + k] }
+                            dst[y * w + o] = sum
+                        }
+                    }
                 }
             }
         }
         // Vertical pass: accumulate weighted input rows into each output row.
-        let w = columns.outputCount
         var out = [Float](repeating: 0, count: rows.outputCount * w)
         mid.withUnsafeBufferPointer { src in
             out.withUnsafeMutableBufferPointer { dst in

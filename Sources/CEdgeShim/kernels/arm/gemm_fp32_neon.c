@@ -28,7 +28,7 @@ static inline void store_vec(float *c, float32x4_t v, const cedge_ukp *p, int ro
 #define NR 12
 // 24 accumulators + 3 B vectors + 2 A vectors = 29 of the 32 q registers; the A values are used by lane, so
 // no broadcasts are needed: 5 loads feed 24 FMAs per k.
-static void ukernel_neon(int k, const float *a, const float *b, float *c, size_t ldc, const cedge_ukp *p) {
+static void ukernel_neon(int m, int k, const float *a, const float *b, float *c, size_t ldc, const cedge_ukp *p) {
     float32x4_t c00 = vdupq_n_f32(0), c01 = c00, c02 = c00, c10 = c00, c11 = c00, c12 = c00;
     float32x4_t c20 = c00, c21 = c00, c22 = c00, c30 = c00, c31 = c00, c32 = c00;
     float32x4_t c40 = c00, c41 = c00, c42 = c00, c50 = c00, c51 = c00, c52 = c00;
@@ -49,12 +49,12 @@ static void ukernel_neon(int k, const float *a, const float *b, float *c, size_t
         b += NR;
     }
 #define ROW(r, v0, v1, v2)                                                                                     \
-    do {                                                                                                       \
+    if ((r) < m) {                                                                                             \
         float *cr = c + (size_t)(r) * ldc;                                                                     \
         store_vec(cr, v0, p, r);                                                                               \
         store_vec(cr + 4, v1, p, r);                                                                           \
         store_vec(cr + 8, v2, p, r);                                                                           \
-    } while (0)
+    }
     ROW(0, c00, c01, c02); ROW(1, c10, c11, c12); ROW(2, c20, c21, c22); ROW(3, c30, c31, c32);
     ROW(4, c40, c41, c42); ROW(5, c50, c51, c52); ROW(6, c60, c61, c62); ROW(7, c70, c71, c72);
 #undef ROW
@@ -67,7 +67,7 @@ static void ukernel_neon(int k, const float *a, const float *b, float *c, size_t
 #define NR 8
 // armv7 has 16 q registers: 12 accumulators + 2 B vectors + 1-2 broadcast A values. vld1q_dup loads and
 // broadcasts in one instruction, standing in for the missing lane-indexed FMA.
-static void ukernel_neon(int k, const float *a, const float *b, float *c, size_t ldc, const cedge_ukp *p) {
+static void ukernel_neon(int m, int k, const float *a, const float *b, float *c, size_t ldc, const cedge_ukp *p) {
     float32x4_t c00 = vdupq_n_f32(0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
     float32x4_t c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
     for (int i = 0; i < k; i++) {
@@ -82,11 +82,11 @@ static void ukernel_neon(int k, const float *a, const float *b, float *c, size_t
         b += NR;
     }
 #define ROW(r, v0, v1)                                                                                         \
-    do {                                                                                                       \
+    if ((r) < m) {                                                                                             \
         float *cr = c + (size_t)(r) * ldc;                                                                     \
         store_vec(cr, v0, p, r);                                                                               \
         store_vec(cr + 4, v1, p, r);                                                                           \
-    } while (0)
+    }
     ROW(0, c00, c01); ROW(1, c10, c11); ROW(2, c20, c21); ROW(3, c30, c31); ROW(4, c40, c41); ROW(5, c50, c51);
 #undef ROW
 }

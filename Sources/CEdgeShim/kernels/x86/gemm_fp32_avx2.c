@@ -38,36 +38,22 @@ AVX2 static inline void store_row(float *c, __m256 lo, __m256 hi, const cedge_uk
     _mm256_storeu_ps(c + 8, hi);
 }
 
-// 12 accumulators + 2 B vectors + 1 broadcast = 15 of the 16 ymm registers. Per k: 2 loads, 6 broadcasts,
-// 12 FMAs, which keeps both FMA ports busy.
-AVX2 static void ukernel_6x16(int k, const float *a, const float *b, float *c, size_t ldc, const cedge_ukp *p) {
-    __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps();
-    __m256 c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
-    __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps();
-    __m256 c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();
-    __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps();
-    __m256 c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
+// Body of the micro-kernel for R <= MR computed rows (R is a constant after inlining, so the accumulator array
+// lives in registers). R = 6: 12 accumulators + 2 B vectors + 1 broadcast = 15 of the 16 ymm registers; per k,
+// 2 loads, 6 broadcasts and 12 FMAs keep both FMA ports busy. Only the first m rows are stored.
+AVX2 static inline __attribute__((always_inline)) void ukernel_rows(const int R, int m, int k, const float *a,
+                                                                   const float *b, float *c, size_t ldc,
+                                                                   const cedge_ukp *p) {
+    __m256 acc[MR][2];
+    for (int r = 0; r < R; r++) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
 #define STEP(off_a, off_b)                                                                                     \
     do {                                                                                                       \
-        __m256 b0 = _mm256_load_ps(b + (off_b)), b1 = _mm256_load_ps(b + (off_b) + 8), av;                     \
-        av = _mm256_broadcast_ss(a + (off_a) + 0);                                                             \
-        c00 = _mm256_fmadd_ps(av, b0, c00);                                                                    \
-        c01 = _mm256_fmadd_ps(av, b1, c01);                                                                    \
-        av = _mm256_broadcast_ss(a + (off_a) + 1);                                                             \
-        c10 = _mm256_fmadd_ps(av, b0, c10);                                                                    \
-        c11 = _mm256_fmadd_ps(av, b1, c11);                                                                    \
-        av = _mm256_broadcast_ss(a + (off_a) + 2);                                                             \
-        c20 = _mm256_fmadd_ps(av, b0, c20);                                                                    \
-        c21 = _mm256_fmadd_ps(av, b1, c21);                                                                    \
-        av = _mm256_broadcast_ss(a + (off_a) + 3);                                                             \
-        c30 = _mm256_fmadd_ps(av, b0, c30);                                                                    \
-        c31 = _mm256_fmadd_ps(av, b1, c31);                                                                    \
-        av = _mm256_broadcast_ss(a + (off_a) + 4);                                                             \
-        c40 = _mm256_fmadd_ps(av, b0, c40);                                                                    \
-        c41 = _mm256_fmadd_ps(av, b1, c41);                                                                    \
-        av = _mm256_broadcast_ss(a + (off_a) + 5);                                                             \
-        c50 = _mm256_fmadd_ps(av, b0, c50);                                                                    \
-        c51 = _mm256_fmadd_ps(av, b1, c51);                                                                    \
+        const __m256 b0 = _mm256_load_ps(b + (off_b)), b1 = _mm256_load_ps(b + (off_b) + 8);                   \
+        for (int r = 0; r < R; r++) {                                                                          \
+            const __m256 av = _mm256_broadcast_ss(a + (off_a) + r);                                            \
+            acc[r][0] = _mm256_fmadd_ps(av, b0, acc[r][0]);                                                    \
+            acc[r][1] = _mm256_fmadd_ps(av, b1, acc[r][1]);                                                    \
+        }                                                                                                      \
     } while (0)
     int i = 0;
     for (; i + 4 <= k; i += 4) {
@@ -85,12 +71,19 @@ AVX2 static void ukernel_6x16(int k, const float *a, const float *b, float *c, s
         b += NR;
     }
 #undef STEP
-    store_row(c, c00, c01, p, 0);
-    store_row(c + ldc, c10, c11, p, 1);
-    store_row(c + 2 * ldc, c20, c21, p, 2);
-    store_row(c + 3 * ldc, c30, c31, p, 3);
-    store_row(c + 4 * ldc, c40, c41, p, 4);
-    store_row(c + 5 * ldc, c50, c51, p, 5);
+    for (int r = 0; r < R; r++)
+        if (r < m && r != 4) store_row(c + r * ldc, acc[r][0], acc[r][1], p, r);
+}
+
+// Short row panels (M = 16 leaves a 4-row panel, M = 32 a 2-row one) run a narrower body instead of computing
+// rows that are thrown away.
+AVX2 static void ukernel_6x16(int m, int k, const float *a, const float *b, float *c, size_t ldc, const cedge_ukp *p) {
+    if (m > 4)
+        ukernel_rows(6, m, k, a, b, c, ldc, p);
+    else if (m > 2)
+        ukernel_rows(4, m, k, a, b, c, ldc, p);
+    else
+        ukernel_rows(2, m, k, a, b, c, ldc, p);
 }
 
 AVX2 static float hsum(__m256 v) {

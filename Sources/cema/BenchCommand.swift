@@ -1,0 +1,48 @@
+// `cema bench`: in-process latency of one model at a batch size and thread count (median of runs).
+import ArgumentParser
+import EdgeRuntime
+import Foundation
+
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Time inference of a model on random inputs: median latency over repeated runs.")
+
+    @Argument(help: "ONNX model file.") var model: String
+    @Option(help: "Batch size (first dimension of every input).") var batch: Int = 1
+    @Option(help: "Kernel threads (0: all cores).") var threads: Int = 0
+    @Option(help: "Timed runs.") var runs: Int = 30
+    @Option(help: "Untimed warm-up runs.") var warmup: Int = 3
+    @Flag(help: "Print only the median in milliseconds.") var plain = false
+
+    func run() throws {
+        RuntimeThreads.set(threads)
+        let m = loadModel(model)
+        let session: Session
+        do { session = try m.prepare(batch: batch) } catch { fail("\(model): \(error)") }
+        // Deterministic pseudo-random inputs in [0, 1): timing must not depend on the data path taken.
+        var state: UInt64 = 0x9E3779B97F4A7C15
+        for i in 0..<session.inputNames.count where session.inputTypes[i] == .float32 {
+            let n = session.inputShapes[i].reduce(1, *)
+            let p = session.inputPointer(i).assumingMemoryBound(to: Float.self)
+            for k in 0..<n {
+                state = state &* 6364136223846793005 &+ 1442695040888963407
+                p[k] = Float(state >> 40) / Float(1 << 24)
+            }
+        }
+        for _ in 0..<warmup { session.run() }
+        var times: [Double] = []
+        for _ in 0..<max(runs, 1) {
+            let start = Platform.monotonicNanoseconds()
+            session.run()
+            times.append(Double(Platform.monotonicNanoseconds() - start) / 1e6)
+        }
+        times.sort()
+        let median = times[times.count / 2]
+        if plain {
+            print(String(format: "%.4f", median))
+        } else {
+            print(String(format: "%@ batch %d threads %d: median %.3f ms (min %.3f, max %.3f) over %d runs, arena %d bytes",
+                         model, batch, threads, median, times.first!, times.last!, times.count, session.arenaBytes))
+        }
+    }
+}

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# `make bench`: latency of this runtime vs onnxruntime on the same models, in the same run, interleaved
+# so machine drift hits both alike. Prints medians and the ratio (ours / onnxruntime; < 1 is faster).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+CEMA=${CEMA:-.build/release/cema}
+VENV=.venv-bench
+if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c "import onnxruntime" 2>/dev/null; then
+    echo "installing the onnxruntime peer into $VENV (once)"
+    python3 -m venv "$VENV"
+    "$VENV/bin/pip" install -q -r scripts/bench-requirements.txt
+fi
+MODELS=${BENCH_MODELS:-"models/edge.onnx models/foundation.onnx"}
+ALL=$(nproc)
+ROUNDS=${BENCH_ROUNDS:-3}
+echo "machine: $(nproc) cores, $(uname -m); kernels: $($CEMA bench --help >/dev/null && echo ok)"
+printf "%-28s %5s %7s %12s %12s %8s\n" model batch threads "cema ms" "ort ms" ratio
+for model in $MODELS; do
+    [ -f "$model" ] || { echo "skipping $model: not found"; continue; }
+    for batch in 1 32; do
+        for threads in 1 "$ALL"; do
+            runs=$([ "$batch" -eq 1 ] && echo 200 || echo 20)
+            ours=(); theirs=()
+            for _ in $(seq "$ROUNDS"); do
+                ours+=("$($CEMA bench "$model" --batch "$batch" --threads "$threads" --runs "$runs" --plain)")
+                theirs+=("$("$VENV/bin/python" scripts/bench_ort.py "$model" --batch "$batch" --threads "$threads" --runs "$runs")")
+            done
+            a=$(printf "%s\n" "${ours[@]}" | sort -g | sed -n "$(( (ROUNDS + 1) / 2 ))p")
+            b=$(printf "%s\n" "${theirs[@]}" | sort -g | sed -n "$(( (ROUNDS + 1) / 2 ))p")
+            printf "%-28s %5d %7d %12.3f %12.3f %8.2f\n" "$(basename "$model")" "$batch" "$threads" "$a" "$b" \
+                "$(python3 -c "print($a / $b)")"
+        done
+    done
+done
