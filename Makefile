@@ -21,10 +21,12 @@ build: setup
 	$(SWIFT) build $(BUILD_FLAGS)
 
 # --- tests -----------------------------------------------------------------------------------------
+# Unit tests (XCTest), then the ONNX backend suites through the release CLI (every supported case must
+# pass), then the board binaries under qemu against the host build.
 test: build
 	$(SWIFT) test
-	$(BIN)/cema conformance $(TESTDATA)/node $(TESTDATA)/simple $(TESTDATA)/pytorch-converted $(TESTDATA)/pytorch-operator
-#	board binaries under qemu (see the cross section)
+	$(BIN)/cema conformance --quiet $(TESTDATA)/node $(TESTDATA)/simple $(TESTDATA)/pytorch-converted $(TESTDATA)/pytorch-operator
+	$(MAKE) cross-test
 
 # --- main job --------------------------------------------------------------------------------------
 demo: build

@@ -1,5 +1,24 @@
 // The 15 ImageNet-C corruptions (Hendrycks & Dietterich 2019) at 28x28 grayscale, and their dispatch.
 
+// Scaling from ImageNet-C's 224x224 to 28x28 (s = 1/8), per corruption. Constants are the originals
+// (make_imagenet_c.py); what changes is only how lengths in pixels are realised.
+//   gaussian/shot/impulse noise, brightness, contrast: per pixel or per image, unchanged.
+//   defocus_blur: disk radius and antialias sigma x s (0.375-1.25 px); taps placed at sub-pixel offsets.
+//   glass_blur: its 1-4 px swaps cannot shrink below a pixel, so it runs at 224 px on the replicated image
+//     with the original constants and is box-averaged back (exactly "scaled by s"); at 28 px the shuffle
+//     averages into an irregular blur, milder-looking than ImageNet-C's grain.
+//   motion_blur: ImageMagick's kernel (radius, sigma) x s, taps at sub-pixel offsets; angle unchanged.
+//   zoom_blur: zoom factors are ratios, unchanged; zoom about the exact centre (no crop rounding).
+//   snow: flakes are 224-pixel noise, built at 224 px with the original constants and box-averaged.
+//   frost: procedural textures at the 28-pixel scale (crystal strokes drawn at 224 px and box-averaged).
+//   fog: plasma map 256 -> 32 (same coarse octaves), crop 224 -> 28; strength and decay unchanged.
+//   elastic_transform: sigma and affine jitter x s; alpha rescaled so the displacement spread in image
+//     widths equals the original's (plain x s would make it ~8x too large at severities 1-2).
+//   pixelate: the kept fraction is a ratio (16, 14, 11, 8, 7 px); PIL BOX boxes, aligned enlargement.
+//   jpeg_compression: quality unchanged, real libjpeg-turbo.
+// ImageNet-C also re-saves every output as JPEG quality 85 and truncates to uint8; we keep lossless
+// IDX bytes and round.
+
 /// One corruption type of ImageNet-C, in the order of the reference code (`codebase/constant`).
 /// Raw values are ImageNet-C's names, as used on the command line and in output paths.
 public enum Corruption: String, CaseIterable, Sendable {
