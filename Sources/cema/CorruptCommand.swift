@@ -7,12 +7,10 @@ struct Corrupt: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "corrupt",
         abstract: "Corrupt a 28x28 IDX data set with the 15 ImageNet-C corruptions (FMNIST-C), deterministically for a seed.",
-        discussion: """
-            Writes OUT/<corruption>/<severity>/images-idx3-ubyte and labels-idx1-ubyte for every requested pair,
-            OUT/<corruption>/contact-sheet.png (clean row, then one row per severity) and OUT/contact-sheet.png
-            (clean row, then one row per pair in the order written). Default input: Debian's dataset-fashion-mnist
-            test split. Corruptions: \(Corruption.allCases.map(\.rawValue).joined(separator: ", ")).
-            """)
+        discussion: "Writes OUT/<corruption>/<severity>/images-idx3-ubyte and labels-idx1-ubyte (.gz with --gzip) "
+            + "for every requested pair, OUT/<corruption>/contact-sheet.png (clean row, then one row per severity) and "
+            + "OUT/contact-sheet.png (clean row, then one row per pair). Default input: the test split of Debian's "
+            + "dataset-fashion-mnist. Corruptions: \(Corruption.allCases.map(\.rawValue).joined(separator: ", ")).")
 
     @Option(help: "A corruption name, a comma-separated list, or 'all'.")
     var corruption = "all"

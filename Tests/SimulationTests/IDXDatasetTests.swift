@@ -93,6 +93,13 @@ final class IDXDatasetTests: XCTestCase {
         }
     }
 
+    func testAbsurdHeaderIsTruncationNotACrash() {
+        let bytes: [UInt8] = [0, 0, 8, 3, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 1, 2]
+        XCTAssertThrowsError(try IDXImages.parse(bytes, path: "w")) { error in
+            guard case .truncated(_, _, 18)? = error as? IDXError else { return XCTFail("\(error)") }
+        }
+    }
+
     func testTrailingData() {
         let bytes = IDXLabels([1, 2]).encoded() + [9]
         XCTAssertThrowsError(try IDXLabels.parse(bytes, path: "z")) { error in

@@ -357,7 +357,7 @@ static void conv_shifted(const cedge_isa *isa, const cedge_conv_desc *d, const c
                     const size_t phase = ((size_t)(od % g->str[0]) * g->str[1] + oh % g->str[1]) * g->str[2] +
                                          ow % g->str[2];
                     const size_t shift = ((size_t)(od / g->str[0]) * pc->Q[1] + oh / g->str[1]) * pc->Q[2] +
-                                         (ow + 1) / g->str[2];
+                                         ow / g->str[2];
                     koff[k] = ci * pc->chan_stride + phase * pc->qplane + shift;
                 }
     // When the pitch gaps are empty the virtual layout is the real one: write y directly.

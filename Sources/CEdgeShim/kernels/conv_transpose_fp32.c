@@ -108,7 +108,7 @@ static void col2im_task(void *vctx, int oc, int tid) {
                 if (sw == 1)
                     for (int t = lo; t < hi; t++) orow[ow0 + t] += src[t];
                 else
-                    for (int t = lo; t < hi - 1; t++) orow[ow0 + t * sw] += src[t];
+                    for (int t = lo; t < hi; t++) orow[ow0 + t * sw] += src[t];
             }
             src += seg;
             left -= seg;

@@ -11,7 +11,7 @@ static inline int ceil_div(int a, int b) { return (a + b - 1) / b; }
 // the padded extent [-pad_begin, in + pad_end) (ONNX/PyTorch: not the part of a ceil_mode window that runs past
 // it), otherwise the cells inside the input.
 static int dim_count(const cedge_geom3 *g, int i, int start, int include_pad) {
-    const int lo = include_pad ? -g->pad[i] : 0, hi = include_pad ? g->in[i] + g->pad[i] : g->in[i];
+    const int lo = include_pad ? -g->pad[i] : 0, hi = include_pad ? g->in[i] + g->pad_end[i] : g->in[i];
     int n = 0;
     for (int k = 0; k < g->ker[i]; k++) {
         const int p = start + k * g->dil[i];

@@ -27,8 +27,10 @@ public struct IDXImages: Equatable, Sendable {
     /// Parses an IDX image file's bytes; `path` only labels errors.
     public static func parse(_ bytes: [UInt8], path: String) throws(IDXError) -> IDXImages {
         let dims = try header(bytes, path: path, magic: magic, dimensions: 3)
-        let body = dims[0] * dims[1] * dims[2]
-        try checkLength(bytes, headerBytes: 16, bodyBytes: body, path: path)
+        // A damaged header can promise up to 2^96 bytes; saturate instead of trapping on overflow.
+        let (partial, o1) = dims[0].multipliedReportingOverflow(by: dims[1])
+        let (body, o2) = partial.multipliedReportingOverflow(by: dims[2])
+        try checkLength(bytes, headerBytes: 16, bodyBytes: o1 || o2 ? Int.max - 16 : body, path: path)
         return IDXImages(count: dims[0], rows: dims[1], columns: dims[2], pixels: Array(bytes[16...]))
     }
 

@@ -72,7 +72,7 @@ AVX2 static inline __attribute__((always_inline)) void ukernel_rows(const int R,
     }
 #undef STEP
     for (int r = 0; r < R; r++)
-        if (r < m && r != 4) store_row(c + r * ldc, acc[r][0], acc[r][1], p, r);
+        if (r < m) store_row(c + r * ldc, acc[r][0], acc[r][1], p, r);
 }
 
 // Short row panels (M = 16 leaves a 4-row panel, M = 32 a 2-row one) run a narrower body instead of computing
