@@ -213,91 +213,60 @@ typedef struct {
     unsigned char used[3][MAX_PHASE_STRIDE];   // remainders that some kernel cell reads, per dim
 } phase_ctx;
 
-// Splits one row of padded width tw = QW*sw into its sw phase rows (only the used ones).
-static void deinterleave(const float *restrict row, int QW, int sw, float *const *restrict out,
-                         const unsigned char *used) {
-    if (sw == 2) {
-        float *restrict d0 = out[0], *restrict d1 = out[1];
-        if (used[0] && used[1])
-            for (int q = 0; q < QW; q++) {
-                d0[q] = row[2 * q];
-                d1[q] = row[2 * q + 1];
-            }
-        else if (used[0])
-            for (int q = 0; q < QW; q++) d0[q] = row[2 * q];
-        else
-            for (int q = 0; q < QW; q++) d1[q] = row[2 * q + 1];
-        return;
-    }
-    for (int r = 0; r < sw; r++) {
-        if (!used[r]) continue;
-        float *restrict d = out[r];
-        for (int q = 0; q < QW; q++) d[q] = row[q * sw + r];
-    }
-}
-
+// Copies channel `chan` into its phase planes. Unit strides: the single phase plane is the padded channel
+// (one memset, one memcpy per input row). Otherwise the used phase planes are zeroed once and every input row
+// is dealt out to them with strided copies.
 static void phase_task(void *vctx, int chan, int tid) {
+    (void)tid;
     const phase_ctx *c = vctx;
     const cedge_geom3 *g = c->g;
-    const int QD = c->Q[0], QH = c->Q[1], QW = c->Q[2], sw = g->str[2], IW = g->in[2];
+    const int sd = g->str[0], sh = g->str[1], sw = g->str[2];
+    const int QD = c->Q[0], QH = c->Q[1], QW = c->Q[2], IW = g->in[2];
     const float *xin = c->x + (size_t)chan * g->in_plane;
     float *dst = c->phases + (size_t)chan * c->chan_stride;
-    // Padded row (all W phases interleaved) and where the input lands in it.
-    const int tw = QW * sw;
-    const int c0 = imin(g->pad[2], tw), c1 = imax(c0, imin(g->pad[2] + IW, tw));
-    float *tmp = sw > 1 ? cedge_scratch(tid, CEDGE_SCR_AUX, (size_t)tw) : NULL;
-    float *outs[MAX_PHASE_STRIDE];
-    for (int rd = 0; rd < g->str[0]; rd++)
-        for (int rh = 0; rh < g->str[1]; rh++) {
-            if (!c->used[0][rd] || !c->used[1][rh]) continue;
-            float *phase0 = dst + ((size_t)rd * g->str[1] + rh) * sw * c->qplane;
-            for (int qd = 0; qd < QD; qd++) {
-                const int id = qd * g->str[0] + rd - g->pad[0];
-                for (int qh = 0; qh < QH; qh++) {
-                    const int ih = qh * g->str[1] + rh - g->pad[1];
-                    const size_t at = ((size_t)qd * QH + qh) * QW;
-                    for (int rw = 0; rw < sw; rw++) outs[rw] = phase0 + rw * c->qplane + at;
-                    if (id < 0 || id >= g->in[0] || ih < 0 || ih >= g->in[1]) {
-                        for (int rw = 0; rw < sw; rw++)
-                            if (c->used[2][rw]) memset(outs[rw], 0, (size_t)QW * sizeof(float));
-                        continue;
-                    }
-                    const float *row = xin + ((size_t)id * g->in[1] + ih) * IW;
-                    float *pr = sw > 1 ? tmp : outs[0];
-                    memset(pr, 0, (size_t)c0 * sizeof(float));
-                    memcpy(pr + c0, row, (size_t)(c1 - c0) * sizeof(float));
-                    memset(pr + c1, 0, (size_t)(tw - c1) * sizeof(float));
-                    if (sw > 1) deinterleave(tmp, QW, sw, outs, c->used[2]);
-                }
-            }
-        }
-}
-
-// memcpy with a constant size compiles to a few vector moves (a plain loop may not: src and dst could alias).
-static inline __attribute__((always_inline)) void shifted_body(const float *base, const size_t *koff, int kc,
-                                                               int cols, const int NR, float *d) {
-    if (cols == NR) {
-        for (int p = 0; p < kc; p++, d += NR) memcpy(d, base + koff[p], NR * sizeof(float));
-    } else {
-        for (int p = 0; p < kc; p++, d += NR) {
-            memcpy(d, base + koff[p], (size_t)cols * sizeof(float));
-            memset(d + cols, 0, (size_t)(NR - cols) * sizeof(float));
-        }
+    if (sd == 1 && sh == 1 && sw == 1) {
+        memset(dst, 0, c->qplane * sizeof(float));
+        // Input cells land at +pad; cells past the padded extent are never read by any window.
+        const int nd = imin(g->in[0], QD - g->pad[0]), nh = imin(g->in[1], QH - g->pad[1]);
+        const int nw = imin(IW, QW - g->pad[2]);
+        if (nw > 0)
+            for (int id = 0; id < nd; id++)
+                for (int ih = 0; ih < nh; ih++)
+                    memcpy(dst + ((size_t)(id + g->pad[0]) * QH + ih + g->pad[1]) * QW + g->pad[2],
+                           xin + ((size_t)id * g->in[1] + ih) * IW, (size_t)nw * sizeof(float));
+        return;
     }
-}
-
-// B[k][q] = b[koff[k] + q] (ctx holds koff).
-static void pack_shifted(const cedge_bsrc *s, int k0, int kc, int n0, int nc, int nr, float *dst) {
-    const size_t *koff = (const size_t *)s->ctx + k0;
-    for (int j = 0; j < nc; j += nr) {
-        const int cols = imin(nr, nc - j);
-        const float *base = s->b + n0 + j;
-        float *d = dst + (size_t)(j / nr) * kc * nr;
-        switch (nr) {
-        case 8: shifted_body(base, koff, kc, cols, 8, d); break;
-        case 12: shifted_body(base, koff, kc, cols, 12, d); break;
-        case 16: shifted_body(base, koff, kc, cols, 16, d); break;
-        default: shifted_body(base, koff, kc, cols, nr, d); break;
+    for (int rd = 0; rd < sd; rd++)
+        for (int rh = 0; rh < sh; rh++)
+            for (int rw = 0; rw < sw; rw++)
+                if (c->used[0][rd] && c->used[1][rh] && c->used[2][rw])
+                    memset(dst + (((size_t)rd * sh + rh) * sw + rw) * c->qplane, 0, c->qplane * sizeof(float));
+    // Per W phase rw: padded column q*sw + rw is input column first + q*sw, inside the row for q in [lo, hi).
+    int first[MAX_PHASE_STRIDE], lo[MAX_PHASE_STRIDE], hi[MAX_PHASE_STRIDE];
+    for (int rw = 0; rw < sw; rw++) {
+        first[rw] = rw - g->pad[2];
+        lo[rw] = imin(QW, first[rw] >= 0 ? 0 : ceil_div(-first[rw], sw));
+        hi[rw] = imax(lo[rw], imin(QW, first[rw] < IW ? ceil_div(IW - first[rw], sw) : 0));
+    }
+    for (int id = 0; id < g->in[0]; id++) {
+        const int pd = id + g->pad[0], rd = pd % sd, qd = pd / sd;
+        if (qd >= QD || !c->used[0][rd]) continue;
+        for (int ih = 0; ih < g->in[1]; ih++) {
+            const int ph = ih + g->pad[1], rh = ph % sh, qh = ph / sh;
+            if (qh >= QH || !c->used[1][rh]) continue;
+            const float *restrict row = xin + ((size_t)id * g->in[1] + ih) * IW;
+            float *base = dst + ((size_t)rd * sh + rh) * sw * c->qplane + ((size_t)qd * QH + qh) * QW;
+            for (int rw = 0; rw < sw; rw++) {
+                if (!c->used[2][rw]) continue;
+                float *restrict d = base + (size_t)rw * c->qplane;
+                const int f = first[rw];
+                if (sw == 1)
+                    memcpy(d + lo[rw], row + f + lo[rw], (size_t)(hi[rw] - lo[rw]) * sizeof(float));
+                else if (sw == 2)
+                    for (int q = lo[rw]; q < hi[rw]; q++) d[q] = row[f + 2 * q];
+                else
+                    for (int q = lo[rw]; q < hi[rw]; q++) d[q] = row[f + q * sw];
+            }
         }
     }
 }
@@ -346,7 +315,10 @@ static void conv_shifted(const cedge_isa *isa, const cedge_conv_desc *d, const c
     const int K = icg * (int)g->ker_vol;
     pc->g = g;
     pc->x = x;
-    pc->phases = cedge_scratch(0, CEDGE_SCR_SHARED, (size_t)d->batch * d->in_channels * pc->chan_stride);
+    // Slack past the end: micro-kernels read whole NR-wide rows of B even for the last, partial column tile.
+    const size_t phase_floats = (size_t)d->batch * d->in_channels * pc->chan_stride;
+    pc->phases = cedge_scratch(0, CEDGE_SCR_SHARED, phase_floats + CEDGE_B_SLACK);
+    memset(pc->phases + phase_floats, 0, CEDGE_B_SLACK * sizeof(float));
     size_t *koff = (size_t *)(void *)cedge_scratch(0, CEDGE_SCR_KOFF,
                                                   (size_t)K * ((sizeof(size_t) + sizeof(float) - 1) / sizeof(float)));
     for (int ci = 0, k = 0; ci < icg; ci++)
@@ -377,11 +349,12 @@ static void conv_shifted(const cedge_isa *isa, const cedge_conv_desc *d, const c
             p->lda = (size_t)K;
             p->trans_a = 0;
             p->alpha = 1.0f;
-            p->b.pack = pack_shifted;
+            p->b.pack = cedge_pack_offsets;
             p->b.b = pc->phases + ((size_t)n * d->in_channels + (size_t)grp * icg) * pc->chan_stride;
             p->b.ldb = 0;
             p->b.trans = 0;
-            p->b.ctx = koff;
+            p->b.ctx = NULL;
+            p->b.koff = koff;
             p->beta = 0.0f;
             p->c = vout + ((size_t)n * d->out_channels + (size_t)grp * ocg) * span;
             p->ldc = span;
@@ -534,7 +507,7 @@ void cedge_conv_f32(const cedge_conv_desc *d, const float *x, const float *w, co
     if (P == 1) {
         // One output cell (classifier-style convs): gather its im2col column, then dot products per channel.
         float *col = cedge_scratch(0, CEDGE_SCR_SHARED, (size_t)K);
-        cedge_bsrc src = {pack_im2col, NULL, 0, 0, &g};
+        cedge_bsrc src = {pack_im2col, NULL, 0, 0, &g, NULL};
         for (int n = 0; n < d->batch; n++)
             for (int grp = 0; grp < groups; grp++) {
                 src.b = x + ((size_t)n * d->in_channels + (size_t)grp * icg) * g.in_plane;
@@ -585,6 +558,7 @@ void cedge_conv_f32(const cedge_conv_desc *d, const float *x, const float *w, co
                 p->b.ldb = 0;
                 p->b.trans = 0;
                 p->b.ctx = &g;
+                p->b.koff = NULL;
             }
             p->beta = 0.0f;
             p->c = y + ((size_t)n * d->out_channels + (size_t)grp * ocg) * g.out_plane;

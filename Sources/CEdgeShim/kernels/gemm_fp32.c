@@ -84,7 +84,8 @@ void cedge_dw_row_generic(int n, int taps, const float *const *src, const float 
 
 #define GEN_MR 4
 #define GEN_NR 8
-static void ukernel_generic(int m, int k, const float *a, const float *b, float *c, size_t ldc, const cedge_ukp *p) {
+static void ukernel_generic(int m, int n, int k, const float *a, const float *b, float *c, size_t ldc,
+                            const cedge_ukp *p) {
     float acc[GEN_MR * GEN_NR];
     memset(acc, 0, sizeof acc);
     for (int kk = 0; kk < k; kk++, a += GEN_MR, b += GEN_NR)
@@ -92,13 +93,27 @@ static void ukernel_generic(int m, int k, const float *a, const float *b, float 
             float av = a[i];
             for (int j = 0; j < GEN_NR; j++) acc[i * GEN_NR + j] += av * b[j];
         }
-    cedge_store_tile(acc, GEN_NR, m, GEN_NR, c, ldc, p);
+    cedge_store_tile(acc, GEN_NR, m, n, c, ldc, p);
+}
+
+static void ukernel_generic_indirect(int m, int n, int k, const float *a, const float *base, const size_t *koff,
+                                     float *c, size_t ldc, const cedge_ukp *p) {
+    float acc[GEN_MR * GEN_NR];
+    memset(acc, 0, sizeof acc);
+    for (int kk = 0; kk < k; kk++, a += GEN_MR) {
+        const float *b = base + koff[kk];
+        for (int i = 0; i < GEN_MR; i++) {
+            float av = a[i];
+            for (int j = 0; j < GEN_NR; j++) acc[i * GEN_NR + j] += av * b[j];
+        }
+    }
+    cedge_store_tile(acc, GEN_NR, m, n, c, ldc, p);
 }
 
 const cedge_isa cedge_isa_generic = {
     .name = "generic", .mr = GEN_MR, .nr = GEN_NR, .kc = 256, .mc = 128, .nc = 512,
-    .ukernel = ukernel_generic, .dot = cedge_dot_generic, .axpy = cedge_axpy_generic,
-    .dw_row = cedge_dw_row_generic,
+    .ukernel = ukernel_generic, .ukernel_indirect = ukernel_generic_indirect, .dot = cedge_dot_generic,
+    .axpy = cedge_axpy_generic, .dw_row = cedge_dw_row_generic,
 };
 
 // ---- packing ------------------------------------------------------------------------------------------------
@@ -190,6 +205,29 @@ void cedge_bsrc_matrix(cedge_bsrc *s, const float *b, size_t ldb, int trans) {
     s->ldb = ldb;
     s->trans = trans;
     s->ctx = NULL;
+    s->koff = NULL;
+}
+
+// Packs an offset-table source: op(B)[k][j] = b[koff[k] + j]. Whole NR-float rows are copied even for the
+// last, partial panel (the source has the slack for it); the extra columns are never stored.
+static inline __attribute__((always_inline)) void pack_offsets_body(const float *restrict base,
+                                                                    const size_t *koff, int kc, const int NR,
+                                                                    float *restrict d) {
+    for (int p = 0; p < kc; p++, d += NR) memcpy(d, base + koff[p], NR * sizeof(float));
+}
+
+void cedge_pack_offsets(const cedge_bsrc *s, int k0, int kc, int n0, int nc, int nr, float *dst) {
+    const size_t *koff = s->koff + k0;
+    for (int j = 0; j < nc; j += nr) {
+        const float *base = s->b + n0 + j;
+        float *d = dst + (size_t)(j / nr) * kc * nr;
+        switch (nr) {
+        case 8: pack_offsets_body(base, koff, kc, 8, d); break;
+        case 12: pack_offsets_body(base, koff, kc, 12, d); break;
+        case 16: pack_offsets_body(base, koff, kc, 16, d); break;
+        default: pack_offsets_body(base, koff, kc, nr, d); break;
+        }
+    }
 }
 
 // ---- blocked GEMM core --------------------------------------------------------------------------------------
@@ -228,17 +266,17 @@ void cedge_gemm_tile(const cedge_isa *isa, int tid, const cedge_gemm_problem *p,
     const int kc_step = balanced_block(k, isa->kc, 1);
     const int mc_step = balanced_block(m1 - m0, isa->mc, MR);
     const int nc_step = balanced_block(n1 - n0, isa->nc, NR);
-    float *bpack = cedge_scratch(tid, CEDGE_SCR_PACK_B, (size_t)kc_step * nc_step);
+    // Offset-table sources are read in place when the ISA has an indirect micro-kernel.
+    const int in_place = p->b.koff && isa->ukernel_indirect;
+    float *bpack = in_place ? NULL : cedge_scratch(tid, CEDGE_SCR_PACK_B, (size_t)kc_step * nc_step);
     float *apack = cedge_scratch(tid, CEDGE_SCR_PACK_A, (size_t)kc_step * mc_step);
-    float *tile = cedge_scratch(tid, CEDGE_SCR_TILE, (size_t)MR * NR);
-    const cedge_ukp scratch_store = {0, 0.0f, NULL, 0, 0.0f, 0.0f};
 
     for (int jc = n0; jc < n1; jc += nc_step) {
         const int nc = imin(nc_step, n1 - jc);
         for (int pc = 0; pc < k; pc += kc_step) {
             const int kc = imin(kc_step, k - pc);
             const int last = pc + kc >= k;
-            p->b.pack(&p->b, pc, kc, jc, nc, NR, bpack);
+            if (!in_place) p->b.pack(&p->b, pc, kc, jc, nc, NR, bpack);
             cedge_ukp up;
             up.load_c = pc > 0 || p->beta != 0.0f;
             up.beta = pc > 0 ? 1.0f : p->beta;
@@ -250,19 +288,16 @@ void cedge_gemm_tile(const cedge_isa *isa, int tid, const cedge_gemm_problem *p,
                 pack_a(p, MR, ic, mc, pc, kc, apack);
                 for (int jr = 0; jr < nc; jr += NR) {
                     const int nr = imin(NR, nc - jr);
-                    const float *bp = bpack + (size_t)(jr / NR) * kc * NR;
+                    const float *bp = in_place ? p->b.b + jc + jr : bpack + (size_t)(jr / NR) * kc * NR;
                     for (int ir = 0; ir < mc; ir += MR) {
                         const int mr = imin(MR, mc - ir);
                         const float *ap = apack + (size_t)(ir / MR) * kc * MR;
                         float *cp = p->c + (size_t)(ic + ir) * p->ldc + jc + jr;
                         up.bias = last && p->bias ? p->bias + ic + ir : NULL;
-                        if (nr == NR) {
-                            isa->ukernel(mr, kc, ap, bp, cp, p->ldc, &up);
-                        } else {
-                            // Last column tile: kernel into scratch, then copy the valid part.
-                            isa->ukernel(mr, kc, ap, bp, tile, (size_t)NR, &scratch_store);
-                            cedge_store_tile(tile, NR, mr, nr, cp, p->ldc, &up);
-                        }
+                        if (in_place)
+                            isa->ukernel_indirect(mr, nr, kc, ap, bp, p->b.koff + pc, cp, p->ldc, &up);
+                        else
+                            isa->ukernel(mr, nr, kc, ap, bp, cp, p->ldc, &up);
                     }
                 }
             }

@@ -21,9 +21,13 @@ typedef struct {
 
 // Micro-kernel: a is a packed MR x k panel (k-major, MR floats per k), b a packed k x NR panel (NR floats per
 // k, 64-byte aligned), c the tile's top-left element with row stride ldc. Stores the first m rows (1..MR) of
-// all NR columns; a kernel may skip computing rows past m.
-typedef void (*cedge_ukernel_fn)(int m, int k, const float *a, const float *b, float *c, size_t ldc,
+// the first n columns (1..NR); a kernel may skip computing rows past m.
+typedef void (*cedge_ukernel_fn)(int m, int n, int k, const float *a, const float *b, float *c, size_t ldc,
                                  const cedge_ukp *p);
+// Same with B read in place: row k of the k x NR panel is the NR floats at base + koff[k] (unaligned; reading
+// all NR even when n < NR, so the source needs NR floats of slack).
+typedef void (*cedge_ukernel_indirect_fn)(int m, int n, int k, const float *a, const float *base,
+                                          const size_t *koff, float *c, size_t ldc, const cedge_ukp *p);
 
 // Depthwise row: out[i] = clamp(bias + sum_t w[t] * src[t][i * stride]) for i in [0, n).
 typedef void (*cedge_dw_row_fn)(int n, int taps, const float *const *src, const float *w, int stride,
@@ -35,6 +39,7 @@ typedef struct {
     const char *name;
     int mr, nr, kc, mc, nc;
     cedge_ukernel_fn ukernel;
+    cedge_ukernel_indirect_fn ukernel_indirect;   // NULL: the driver packs indirect B sources instead
     float (*dot)(int n, const float *x, const float *y);
     void (*axpy)(int n, float a, const float *x, float *y);   // y += a * x
     cedge_dw_row_fn dw_row;
@@ -70,8 +75,15 @@ struct cedge_bsrc {
     size_t ldb;
     int trans;
     const void *ctx;
+    // When set, op(B)[k][j] = b[koff[k] + j] (b has NR floats of slack past the last element read), and an
+    // ISA with ukernel_indirect reads B in place instead of packing it.
+    const size_t *koff;
 };
 void cedge_bsrc_matrix(cedge_bsrc *s, const float *b, size_t ldb, int trans);
+// pack() of offset-table sources (koff set).
+void cedge_pack_offsets(const cedge_bsrc *s, int k0, int kc, int n0, int nc, int nr, float *dst);
+// Floats of slack an offset-table source needs past its last element (at least the largest NR).
+#define CEDGE_B_SLACK 64
 
 // C[m x n] = alpha * op(A) * op(B) + beta * C (+ bias per row) (clamped).
 typedef struct {
@@ -128,7 +140,6 @@ int cedge_pool_width(void);
 enum {
     CEDGE_SCR_PACK_A = 0,
     CEDGE_SCR_PACK_B,
-    CEDGE_SCR_TILE,
     CEDGE_SCR_AUX,      // depthwise padded plane, pooling accumulator rows
     CEDGE_SCR_AUX2,     // depthwise tap pointers, pooling counts
     CEDGE_SCR_AUX3,     // depthwise virtual output plane

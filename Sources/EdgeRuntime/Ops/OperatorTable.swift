@@ -97,6 +97,19 @@ enum OperatorTable {
         case "Resize": return try ResizeOps.resize(ctx)
         case "Upsample": return try ResizeOps.upsample(ctx)
 
+        // Scatter, losses and small standalone operators (Scatter.swift, Loss.swift, Misc.swift)
+        case "ScatterElements", "Scatter": return try ScatterOps.elements(ctx)
+        case "ScatterND": return try ScatterOps.nd(ctx)
+        case "NegativeLogLikelihoodLoss": return try LossOps.negativeLogLikelihood(ctx)
+        case "SoftmaxCrossEntropyLoss": return try LossOps.softmaxCrossEntropy(ctx)
+        case "Trilu": return try MiscOps.trilu(ctx)
+        case "CumSum": return try MiscOps.cumSum(ctx)
+        case "OneHot": return try MiscOps.oneHot(ctx)
+        case "IsInf": return try MiscOps.classify(ctx, nan: false)
+        case "IsNaN": return try MiscOps.classify(ctx, nan: true)
+        case "EyeLike": return try MiscOps.eyeLike(ctx)
+        case "BitShift": return try MiscOps.bitShift(ctx)
+
         default:
             throw .unsupportedOperator(op: node.opType, node: node.label, reason: "")
         }

@@ -1,5 +1,5 @@
 // Resize (opsets 10-19) and Upsample: nearest (every nearest_mode) and N-linear, with the coordinate
-// transformation modes; cubic is refused. Tables are built at plan time, kernels only gather and blend.
+// transformation modes (cubic in ResizeCubic.swift). Tables are built at plan time, kernels only gather and blend.
 
 enum ResizeOps {
     /// How output coordinates map back into the input, per axis.
@@ -182,6 +182,7 @@ enum ResizeOps {
             default: throw ctx.unsupported("\(ctx.node.opType) mode 'linear' of \(type.name)")
             }
         default:
+            if spec.mode == "cubic" { return try ResizeCubic.build(ctx, type, x, spec) }
             throw ctx.unsupported("\(ctx.node.opType) mode '\(spec.mode)' is not supported")
         }
     }

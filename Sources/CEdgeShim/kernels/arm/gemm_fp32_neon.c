@@ -23,20 +23,37 @@ static inline void store_vec(float *c, float32x4_t v, const cedge_ukp *p, int ro
     vst1q_f32(c, v);
 }
 
+// Partial column tiles (n < NR): the accumulators go to a local tile, then the shared scalar epilogue.
+#define STORE_OR_SPILL(nv)                                                                                     \
+    float *dst = c;                                                                                            \
+    size_t ldd = ldc;                                                                                          \
+    float spill[MR * NR];                                                                                      \
+    const cedge_ukp plain = {0, 0.0f, NULL, 0, 0.0f, 0.0f};                                                    \
+    const cedge_ukp *ep = p;                                                                                   \
+    if (n < NR) {                                                                                              \
+        dst = spill;                                                                                           \
+        ldd = NR;                                                                                              \
+        ep = &plain;                                                                                           \
+    }
+
 #if defined(__aarch64__)
 #define MR 8
 #define NR 12
 // 24 accumulators + 3 B vectors + 2 A vectors = 29 of the 32 q registers; the A values are used by lane, so
-// no broadcasts are needed: 5 loads feed 24 FMAs per k.
-static void ukernel_neon(int m, int k, const float *a, const float *b, float *c, size_t ldc, const cedge_ukp *p) {
+// no broadcasts are needed: 5 loads feed 24 FMAs per k. B row k is the packed panel (b + k*NR) or, with
+// koff != NULL, b + koff[k] read in place.
+static inline __attribute__((always_inline)) void ukernel_body(int m, int n, int k, const float *a, const float *b,
+                                                               const size_t *koff, float *c, size_t ldc,
+                                                               const cedge_ukp *p) {
     float32x4_t c00 = vdupq_n_f32(0), c01 = c00, c02 = c00, c10 = c00, c11 = c00, c12 = c00;
     float32x4_t c20 = c00, c21 = c00, c22 = c00, c30 = c00, c31 = c00, c32 = c00;
     float32x4_t c40 = c00, c41 = c00, c42 = c00, c50 = c00, c51 = c00, c52 = c00;
     float32x4_t c60 = c00, c61 = c00, c62 = c00, c70 = c00, c71 = c00, c72 = c00;
     for (int i = 0; i < k; i++) {
-        float32x4_t b0 = vld1q_f32(b), b1 = vld1q_f32(b + 4), b2 = vld1q_f32(b + 8);
+        const float *br = koff ? b + koff[i] : b + (size_t)i * NR;
+        float32x4_t b0 = vld1q_f32(br), b1 = vld1q_f32(br + 4), b2 = vld1q_f32(br + 8);
         float32x4_t a0 = vld1q_f32(a), a1 = vld1q_f32(a + 4);
-        __builtin_prefetch(b + 8 * NR);
+        if (!koff) __builtin_prefetch(br + 8 * NR);
         c00 = vfmaq_laneq_f32(c00, b0, a0, 0); c01 = vfmaq_laneq_f32(c01, b1, a0, 0); c02 = vfmaq_laneq_f32(c02, b2, a0, 0);
         c10 = vfmaq_laneq_f32(c10, b0, a0, 1); c11 = vfmaq_laneq_f32(c11, b1, a0, 1); c12 = vfmaq_laneq_f32(c12, b2, a0, 1);
         c20 = vfmaq_laneq_f32(c20, b0, a0, 2); c21 = vfmaq_laneq_f32(c21, b1, a0, 2); c22 = vfmaq_laneq_f32(c22, b2, a0, 2);
@@ -46,18 +63,20 @@ static void ukernel_neon(int m, int k, const float *a, const float *b, float *c,
         c60 = vfmaq_laneq_f32(c60, b0, a1, 2); c61 = vfmaq_laneq_f32(c61, b1, a1, 2); c62 = vfmaq_laneq_f32(c62, b2, a1, 2);
         c70 = vfmaq_laneq_f32(c70, b0, a1, 3); c71 = vfmaq_laneq_f32(c71, b1, a1, 3); c72 = vfmaq_laneq_f32(c72, b2, a1, 3);
         a += MR;
-        b += NR;
     }
+    STORE_OR_SPILL(3)
+    const int rows = n < NR ? MR : m;
 #define ROW(r, v0, v1, v2)                                                                                     \
-    if ((r) < m) {                                                                                             \
-        float *cr = c + (size_t)(r) * ldc;                                                                     \
-        store_vec(cr, v0, p, r);                                                                               \
-        store_vec(cr + 4, v1, p, r);                                                                           \
-        store_vec(cr + 8, v2, p, r);                                                                           \
+    if ((r) < rows) {                                                                                          \
+        float *cr = dst + (size_t)(r) * ldd;                                                                   \
+        store_vec(cr, v0, ep, r);                                                                              \
+        store_vec(cr + 4, v1, ep, r);                                                                          \
+        store_vec(cr + 8, v2, ep, r);                                                                          \
     }
     ROW(0, c00, c01, c02); ROW(1, c10, c11, c12); ROW(2, c20, c21, c22); ROW(3, c30, c31, c32);
     ROW(4, c40, c41, c42); ROW(5, c50, c51, c52); ROW(6, c60, c61, c62); ROW(7, c70, c71, c72);
 #undef ROW
+    if (n < NR) cedge_store_tile(spill, NR, m, n, c, ldc, p);
 }
 #define KC 256
 #define MC 128
@@ -67,11 +86,14 @@ static void ukernel_neon(int m, int k, const float *a, const float *b, float *c,
 #define NR 8
 // armv7 has 16 q registers: 12 accumulators + 2 B vectors + 1-2 broadcast A values. vld1q_dup loads and
 // broadcasts in one instruction, standing in for the missing lane-indexed FMA.
-static void ukernel_neon(int m, int k, const float *a, const float *b, float *c, size_t ldc, const cedge_ukp *p) {
+static inline __attribute__((always_inline)) void ukernel_body(int m, int n, int k, const float *a, const float *b,
+                                                               const size_t *koff, float *c, size_t ldc,
+                                                               const cedge_ukp *p) {
     float32x4_t c00 = vdupq_n_f32(0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
     float32x4_t c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
     for (int i = 0; i < k; i++) {
-        float32x4_t b0 = vld1q_f32(b), b1 = vld1q_f32(b + 4), av;
+        const float *br = koff ? b + koff[i] : b + (size_t)i * NR;
+        float32x4_t b0 = vld1q_f32(br), b1 = vld1q_f32(br + 4), av;
         av = vld1q_dup_f32(a + 0); c00 = VFMA(c00, b0, av); c01 = VFMA(c01, b1, av);
         av = vld1q_dup_f32(a + 1); c10 = VFMA(c10, b0, av); c11 = VFMA(c11, b1, av);
         av = vld1q_dup_f32(a + 2); c20 = VFMA(c20, b0, av); c21 = VFMA(c21, b1, av);
@@ -79,21 +101,33 @@ static void ukernel_neon(int m, int k, const float *a, const float *b, float *c,
         av = vld1q_dup_f32(a + 4); c40 = VFMA(c40, b0, av); c41 = VFMA(c41, b1, av);
         av = vld1q_dup_f32(a + 5); c50 = VFMA(c50, b0, av); c51 = VFMA(c51, b1, av);
         a += MR;
-        b += NR;
     }
+    STORE_OR_SPILL(2)
+    const int rows = n < NR ? MR : m;
 #define ROW(r, v0, v1)                                                                                         \
-    if ((r) < m) {                                                                                             \
-        float *cr = c + (size_t)(r) * ldc;                                                                     \
-        store_vec(cr, v0, p, r);                                                                               \
-        store_vec(cr + 4, v1, p, r);                                                                           \
+    if ((r) < rows) {                                                                                          \
+        float *cr = dst + (size_t)(r) * ldd;                                                                   \
+        store_vec(cr, v0, ep, r);                                                                              \
+        store_vec(cr + 4, v1, ep, r);                                                                          \
     }
     ROW(0, c00, c01); ROW(1, c10, c11); ROW(2, c20, c21); ROW(3, c30, c31); ROW(4, c40, c41); ROW(5, c50, c51);
 #undef ROW
+    if (n < NR) cedge_store_tile(spill, NR, m, n, c, ldc, p);
 }
 #define KC 256
 #define MC 120
 #define NC 512
 #endif
+
+static void ukernel_neon(int m, int n, int k, const float *a, const float *b, float *c, size_t ldc,
+                         const cedge_ukp *p) {
+    ukernel_body(m, n, k, a, b, NULL, c, ldc, p);
+}
+
+static void ukernel_neon_indirect(int m, int n, int k, const float *a, const float *base, const size_t *koff,
+                                  float *c, size_t ldc, const cedge_ukp *p) {
+    ukernel_body(m, n, k, a, base, koff, c, ldc, p);
+}
 
 static inline float hsum(float32x4_t v) {
 #if defined(__aarch64__)
@@ -189,6 +223,6 @@ static void dw_row_neon(int n, int taps, const float *const *src, const float *w
 
 const cedge_isa cedge_isa_neon = {
     .name = "neon", .mr = MR, .nr = NR, .kc = KC, .mc = MC, .nc = NC,
-    .ukernel = ukernel_neon, .dot = dot_neon, .axpy = axpy_neon, .dw_row = dw_row_neon,
+    .ukernel = ukernel_neon, .ukernel_indirect = ukernel_neon_indirect, .dot = dot_neon, .axpy = axpy_neon, .dw_row = dw_row_neon,
 };
 #endif

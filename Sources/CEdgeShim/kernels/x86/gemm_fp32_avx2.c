@@ -12,78 +12,118 @@
 #define MR 6
 #define NR 16
 
-// Stores one accumulator row pair (16 columns) applying the epilogue of cedge_ukp.
-AVX2 static inline void store_row(float *c, __m256 lo, __m256 hi, const cedge_ukp *p, int row) {
+// Epilogue of one accumulator row (16 columns) per cedge_ukp; the first n columns are stored (masked when
+// n < 16: the last column tile of a GEMM).
+AVX2 static inline __attribute__((always_inline)) void store_row(float *c, __m256 lo, __m256 hi, int n,
+                                                                 const cedge_ukp *p, int row) {
+    __m256i mlo = _mm256_set1_epi32(-1), mhi = mlo;
+    if (n < NR) {
+        const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+        mlo = _mm256_cmpgt_epi32(_mm256_set1_epi32(n), lanes);
+        mhi = _mm256_cmpgt_epi32(_mm256_set1_epi32(n - 8), lanes);
+    }
     if (p->load_c) {
+        const __m256 clo = n < NR ? _mm256_maskload_ps(c, mlo) : _mm256_loadu_ps(c);
+        const __m256 chi = n < NR ? _mm256_maskload_ps(c + 8, mhi) : _mm256_loadu_ps(c + 8);
         if (p->beta == 1.0f) {
-            lo = _mm256_add_ps(lo, _mm256_loadu_ps(c));
-            hi = _mm256_add_ps(hi, _mm256_loadu_ps(c + 8));
+            lo = _mm256_add_ps(lo, clo);
+            hi = _mm256_add_ps(hi, chi);
         } else {
-            __m256 vb = _mm256_set1_ps(p->beta);
-            lo = _mm256_fmadd_ps(vb, _mm256_loadu_ps(c), lo);
-            hi = _mm256_fmadd_ps(vb, _mm256_loadu_ps(c + 8), hi);
+            const __m256 vb = _mm256_set1_ps(p->beta);
+            lo = _mm256_fmadd_ps(vb, clo, lo);
+            hi = _mm256_fmadd_ps(vb, chi, hi);
         }
     }
     if (p->bias) {
-        __m256 vb = _mm256_set1_ps(p->bias[row]);
+        const __m256 vb = _mm256_set1_ps(p->bias[row]);
         lo = _mm256_add_ps(lo, vb);
         hi = _mm256_add_ps(hi, vb);
     }
     if (p->clamp) {
-        __m256 vmin = _mm256_set1_ps(p->cmin), vmax = _mm256_set1_ps(p->cmax);
+        const __m256 vmin = _mm256_set1_ps(p->cmin), vmax = _mm256_set1_ps(p->cmax);
         lo = _mm256_min_ps(_mm256_max_ps(lo, vmin), vmax);
         hi = _mm256_min_ps(_mm256_max_ps(hi, vmin), vmax);
     }
-    _mm256_storeu_ps(c, lo);
-    _mm256_storeu_ps(c + 8, hi);
+    if (n < NR) {
+        _mm256_maskstore_ps(c, mlo, lo);
+        _mm256_maskstore_ps(c + 8, mhi, hi);
+    } else {
+        _mm256_storeu_ps(c, lo);
+        _mm256_storeu_ps(c + 8, hi);
+    }
 }
 
 // Body of the micro-kernel for R <= MR computed rows (R is a constant after inlining, so the accumulator array
 // lives in registers). R = 6: 12 accumulators + 2 B vectors + 1 broadcast = 15 of the 16 ymm registers; per k,
-// 2 loads, 6 broadcasts and 12 FMAs keep both FMA ports busy. Only the first m rows are stored.
-AVX2 static inline __attribute__((always_inline)) void ukernel_rows(const int R, int m, int k, const float *a,
-                                                                   const float *b, float *c, size_t ldc,
+// 2 loads, 6 broadcasts and 12 FMAs keep both FMA ports busy. B row k is either the packed panel (b + k*NR,
+// aligned) or, with koff != NULL, base + koff[k] (the shifted-window conv reads its input in place).
+AVX2 static inline __attribute__((always_inline)) void ukernel_rows(const int R, int m, int n, int k,
+                                                                   const float *a, const float *b,
+                                                                   const size_t *koff, float *c, size_t ldc,
                                                                    const cedge_ukp *p) {
     __m256 acc[MR][2];
     for (int r = 0; r < R; r++) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
-#define STEP(off_a, off_b)                                                                                     \
+#define STEP(i)                                                                                                \
     do {                                                                                                       \
-        const __m256 b0 = _mm256_load_ps(b + (off_b)), b1 = _mm256_load_ps(b + (off_b) + 8);                   \
+        __m256 b0, b1;                                                                                         \
+        if (koff) {                                                                                            \
+            const float *row = b + koff[i];                                                                    \
+            b0 = _mm256_loadu_ps(row);                                                                         \
+            b1 = _mm256_loadu_ps(row + 8);                                                                     \
+        } else {                                                                                               \
+            b0 = _mm256_load_ps(b + (i) * NR);                                                                 \
+            b1 = _mm256_load_ps(b + (i) * NR + 8);                                                             \
+        }                                                                                                      \
         for (int r = 0; r < R; r++) {                                                                          \
-            const __m256 av = _mm256_broadcast_ss(a + (off_a) + r);                                            \
+            const __m256 av = _mm256_broadcast_ss(a + (i) * MR + r);                                           \
             acc[r][0] = _mm256_fmadd_ps(av, b0, acc[r][0]);                                                    \
             acc[r][1] = _mm256_fmadd_ps(av, b1, acc[r][1]);                                                    \
         }                                                                                                      \
     } while (0)
     int i = 0;
-    for (; i + 4 <= k; i += 4) {
-        _mm_prefetch((const char *)(b + 4 * NR * 4), _MM_HINT_T0);
-        STEP(0, 0);
-        STEP(MR, NR);
-        STEP(2 * MR, 2 * NR);
-        STEP(3 * MR, 3 * NR);
-        a += 4 * MR;
-        b += 4 * NR;
-    }
-    for (; i < k; i++) {
-        STEP(0, 0);
-        a += MR;
-        b += NR;
+    if (koff) {
+        for (; i + 4 <= k; i += 4) {
+            STEP(i);
+            STEP(i + 1);
+            STEP(i + 2);
+            STEP(i + 3);
+        }
+        for (; i < k; i++) STEP(i);
+    } else {
+        for (; i + 4 <= k; i += 4) {
+            _mm_prefetch((const char *)(b + (i + 16) * NR), _MM_HINT_T0);
+            STEP(i);
+            STEP(i + 1);
+            STEP(i + 2);
+            STEP(i + 3);
+        }
+        for (; i < k; i++) STEP(i);
     }
 #undef STEP
     for (int r = 0; r < R; r++)
-        if (r < m) store_row(c + r * ldc, acc[r][0], acc[r][1], p, r);
+        if (r < m) store_row(c + r * ldc, acc[r][0], acc[r][1], n, p, r);
 }
 
 // Short row panels (M = 16 leaves a 4-row panel, M = 32 a 2-row one) run a narrower body instead of computing
 // rows that are thrown away.
-AVX2 static void ukernel_6x16(int m, int k, const float *a, const float *b, float *c, size_t ldc, const cedge_ukp *p) {
+AVX2 static void ukernel_6x16(int m, int n, int k, const float *a, const float *b, float *c, size_t ldc,
+                              const cedge_ukp *p) {
     if (m > 4)
-        ukernel_rows(6, m, k, a, b, c, ldc, p);
+        ukernel_rows(6, m, n, k, a, b, NULL, c, ldc, p);
     else if (m > 2)
-        ukernel_rows(4, m, k, a, b, c, ldc, p);
+        ukernel_rows(4, m, n, k, a, b, NULL, c, ldc, p);
     else
-        ukernel_rows(2, m, k, a, b, c, ldc, p);
+        ukernel_rows(2, m, n, k, a, b, NULL, c, ldc, p);
+}
+
+AVX2 static void ukernel_6x16_indirect(int m, int n, int k, const float *a, const float *base, const size_t *koff,
+                                       float *c, size_t ldc, const cedge_ukp *p) {
+    if (m > 4)
+        ukernel_rows(6, m, n, k, a, base, koff, c, ldc, p);
+    else if (m > 2)
+        ukernel_rows(4, m, n, k, a, base, koff, c, ldc, p);
+    else
+        ukernel_rows(2, m, n, k, a, base, koff, c, ldc, p);
 }
 
 AVX2 static float hsum(__m256 v) {
@@ -184,6 +224,6 @@ AVX2 static void dw_row_avx2(int n, int taps, const float *const *src, const flo
 
 const cedge_isa cedge_isa_avx2 = {
     .name = "avx2-fma", .mr = MR, .nr = NR, .kc = 256, .mc = 144, .nc = 1024,
-    .ukernel = ukernel_6x16, .dot = dot_avx2, .axpy = axpy_avx2, .dw_row = dw_row_avx2,
+    .ukernel = ukernel_6x16, .ukernel_indirect = ukernel_6x16_indirect, .dot = dot_avx2, .axpy = axpy_avx2, .dw_row = dw_row_avx2,
 };
 #endif
