@@ -17,6 +17,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.28.0"),
     ],
     targets: [
         .target(
@@ -40,16 +41,29 @@ let package = Package(
             name: "Simulation",
             dependencies: ["EdgeRuntime", "CHostCodecs"]
         ),
+        // Host only: reverse pass over the edge Graph for norm-affine parameters, CEMA losses, SGD,
+        // replay buffer, parameter patches (swift-protobuf code generated from cema.proto, committed).
+        .target(
+            name: "CloudTrainer",
+            dependencies: [
+                "EdgeRuntime", "CEdgeShim",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            exclude: ["generated/README.md"]
+        ),
         .executableTarget(
             name: "cema",
             dependencies: [
                 "EdgeRuntime",
                 "Simulation",
+                "CloudTrainer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "EdgeRuntimeTests", dependencies: ["EdgeRuntime", "CEdgeShim"]),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "EdgeRuntime"]),
+        .testTarget(name: "CloudTrainerTests", dependencies: ["CloudTrainer", "EdgeRuntime", "CEdgeShim"],
+                    resources: [.copy("Vectors")]),
     ],
     swiftLanguageModes: [.v5]
 )

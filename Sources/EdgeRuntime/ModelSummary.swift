@@ -57,4 +57,5 @@ extension Model {
 /// Thread count of the numeric kernels (n < 1: all cores).
 public enum RuntimeThreads {
     public static func set(_ n: Int) { cedge_set_threads(Int32(n)) }
+    public static var current: Int { Int(cedge_get_threads()) }
 }

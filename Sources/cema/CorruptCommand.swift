@@ -86,24 +86,6 @@ struct Corrupt: ParsableCommand {
         print("done: \(corruptions.count * severities.count) streams of \(dataset.count) images in \(String(format: "%.1f", Date().timeIntervalSince(started))) s (seed \(seed))")
     }
 
-    private func parseCorruptions(_ text: String) -> [Corruption] {
-        if text == "all" { return Corruption.allCases }
-        return text.split(separator: ",").map { name in
-            guard let c = Corruption(rawValue: String(name)) else {
-                fail("unknown corruption '\(name)'; one of: \(Corruption.allCases.map(\.rawValue).joined(separator: ", ")), all")
-            }
-            return c
-        }
-    }
-
-    private func parseSeverities(_ text: String) -> [Int] {
-        if text == "all" { return Array(Corruption.severities) }
-        return text.split(separator: ",").map { part in
-            guard let s = Int(part), Corruption.severities.contains(s) else { fail("severity '\(part)' is not 1-5 or 'all'") }
-            return s
-        }
-    }
-
     private func makeDirectory(_ path: String) {
         do { try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) } catch {
             fail("cannot create \(path): \(error.localizedDescription)")

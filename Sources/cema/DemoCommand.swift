@@ -18,51 +18,29 @@ struct Demo: ParsableCommand {
     @Option(help: "Kernel threads (0: all cores).") var threads: Int = 0
 
     func run() throws {
+        if (images == nil) != (labels == nil) { fail("--images and --labels go together") }
+        if batch < 1 { fail("--batch must be positive") }
         RuntimeThreads.set(threads)
         let data: IDXDataset
+        do { data = try images.map { try IDXDataset.load(images: $0, labels: labels!) } ?? FashionMNIST.load(.test) } catch { fail("\(error)") }
+        let classifier: BatchClassifier
         do {
-            if let images {
-                guard let labels else { fail("--images needs --labels") }
-                data = try IDXDataset.load(images: images, labels: labels)
-            } else {
-                data = try FashionMNIST.load(.test)
-            }
+            classifier = try BatchClassifier(model: loadModel(model), name: model, batch: batch,
+                                             rows: data.images.rows, columns: data.images.columns)
         } catch { fail("\(error)") }
-        let m = loadModel(model)
-        let pixels = data.images.pixelsPerImage
-        let session: Session
-        do { session = try m.prepare(batch: batch) } catch { fail("\(model): \(error)") }
-        guard session.inputShapes[0].reduce(1, *) == batch * pixels else {
-            fail("\(model) takes \(describeShape(session.inputShapes[0])), the images are \(data.images.rows)x\(data.images.columns)")
-        }
-        let classes = session.outputShapes[0].last ?? 0
-        let input = session.inputPointer(0).assumingMemoryBound(to: Float.self)
-        var correct = 0
         let start = Date()
-        var first = 0
-        while first < data.count {
-            let n = min(batch, data.count - first)
-            for i in 0..<batch * pixels { input[i] = 0 }
-            for b in 0..<n {
-                let offset = (first + b) * pixels
-                for p in 0..<pixels { input[b * pixels + p] = Float(data.images.pixels[offset + p]) / 255 }
-            }
-            session.run()
-            let logits = session.outputView(0).f32
-            for b in 0..<n {
-                let row = logits + b * classes
-                let probabilities = softmax(Array(UnsafeBufferPointer(start: row, count: classes)))
-                let ranked = probabilities.indices.sorted { probabilities[$0] > probabilities[$1] }
-                let label = Int(data.labels.labels[first + b])
-                if ranked[0] == label { correct += 1 }
-                if first + b < show {
-                    let top = ranked.prefix(3).map { "\(name($0)) \(String(format: "%.1f%%", probabilities[$0] * 100))" }
-                    print("image \(first + b) (\(name(label))): " + top.joined(separator: ", "))
-                }
-            }
-            first += n
-        }
+        let correct = classifier.correctCount(data.images, data.labels)
         let seconds = Date().timeIntervalSince(start)
+        let shown = min(show, data.count, batch)
+        data.images.pixels.withUnsafeBufferPointer { px in
+            let logits = classifier.logits(px.baseAddress!, count: shown)
+            for i in 0..<shown {
+                let probabilities = softmax(Array(UnsafeBufferPointer(start: logits + i * classifier.classes, count: classifier.classes)))
+                let ranked = probabilities.indices.sorted { probabilities[$0] > probabilities[$1] }
+                let top = ranked.prefix(3).map { "\(name($0)) \(String(format: "%.1f%%", probabilities[$0] * 100))" }
+                print("image \(i) (\(name(Int(data.labels.labels[i])))): " + top.joined(separator: ", "))
+            }
+        }
         print(String(format: "accuracy %.2f%% on %d images (%.0f images/s, batch %d, kernels %@)",
                      Double(correct) * 100 / Double(data.count), data.count, Double(data.count) / seconds, batch,
                      Platform.kernelISA))

@@ -1,0 +1,1 @@
+// CloudTrainer: the cloud half of CEMA (host only).
