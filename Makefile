@@ -12,7 +12,7 @@ APT_PACKAGES := libonnx-dev libprotobuf-c-dev protobuf-c-compiler libonnx-testda
     libsodium-dev libjpeg-dev zlib1g-dev gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf \
     libc6-dev-arm64-cross libc6-dev-armhf-cross qemu-user lld python3-venv
 
-.PHONY: setup build test demo bench proto cross clean
+.PHONY: setup build test demo bench proto cross clean fuzz
 
 setup:
 	@scripts/install-packages.sh $(APT_PACKAGES)
@@ -25,8 +25,15 @@ build: setup
 # pass), then the board binaries under qemu against the host build.
 test: build
 	$(SWIFT) test
+	Tests/Fuzz/run.sh 10
 	$(BIN)/cema conformance --quiet $(TESTDATA)/node $(TESTDATA)/simple $(TESTDATA)/pytorch-converted $(TESTDATA)/pytorch-operator
 	$(MAKE) cross-test
+
+# libFuzzer targets for the frame and patch decoders (Tests/Fuzz/): 10 s each inside `make test`,
+# FUZZ_SECONDS each here. Findings land in .build-fuzz/<target>/findings/.
+FUZZ_SECONDS ?= 600
+fuzz: setup
+	Tests/Fuzz/run.sh $(FUZZ_SECONDS)
 
 # --- main job --------------------------------------------------------------------------------------
 demo: build

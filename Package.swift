@@ -18,13 +18,15 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.28.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
     ],
     targets: [
         .target(
             name: "CEdgeShim",
             exclude: ["proto"],
             cSettings: [.unsafeFlags(["-O3", "-std=gnu11"])],
-            linkerSettings: [.linkedLibrary("protobuf-c"), .linkedLibrary("m"), .linkedLibrary("pthread")]
+            linkerSettings: [.linkedLibrary("protobuf-c"), .linkedLibrary("sodium"), .linkedLibrary("m"),
+                             .linkedLibrary("pthread")]
         ),
         .target(
             name: "EdgeRuntime",
@@ -48,6 +50,7 @@ let package = Package(
             dependencies: [
                 "EdgeRuntime", "CEdgeShim",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             exclude: ["generated/README.md"]
         ),

@@ -139,10 +139,11 @@ build() {
     binary="$out/edge-agent"
     debug="$out/edge-agent.debug"
     protobuf_c="$sysroot/usr/lib/$triple/libprotobuf-c.a"
-    if newer_than "$debug" "$agent_o" "$runtime_o" "${c_objects[@]}" "$protobuf_c"; then
+    sodium="$sysroot/usr/lib/$triple/libsodium.a"
+    if newer_than "$debug" "$agent_o" "$runtime_o" "${c_objects[@]}" "$protobuf_c" "$sodium"; then
         log "link edge-agent"
         "$CROSS_CC" "${ldflags[@]}" -o "$debug" "$agent_o" "$runtime_o" "${c_objects[@]}" \
-            "$protobuf_c" "$embedded_lib/libswiftUnicodeDataTables.a" "${libs[@]}"
+            "$protobuf_c" "$sodium" "$embedded_lib/libswiftUnicodeDataTables.a" "${libs[@]}"
         "$strip_tool" -o "$binary" "$debug"
     fi
     log "$(file -b "$binary" | cut -d, -f1-2): $binary"

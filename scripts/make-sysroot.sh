@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Assembles the target-side libraries the board build links against (libprotobuf-c headers + static
-# archive) from Debian's own arm64/armhf packages, into .cache/sysroot-<triple>/.
+# Assembles the target-side libraries the board build links against (libprotobuf-c and libsodium headers
+# + static archives) from Debian's own arm64/armhf packages, into .cache/sysroot-<triple>/.
 #   usage: scripts/make-sysroot.sh aarch64-linux-gnu | arm-linux-gnueabihf
 # Idempotent: does nothing (and needs no network) when the sysroot is already complete. The C library
 # itself comes from Debian's libc6-dev-<arch>-cross packages (/usr/<triple>), which gcc-<triple> finds by
@@ -17,8 +17,9 @@ esac
 root="$(cd "$(dirname "$0")/.." && pwd)"
 sysroot="$root/.cache/sysroot-$triple"
 # Debian packages (for $arch) unpacked into the sysroot, and one file each proves it is there.
-packages=(libprotobuf-c-dev libprotobuf-c1)
-marker_files=("usr/include/protobuf-c/protobuf-c.h" "usr/lib/$triple/libprotobuf-c.a")
+packages=(libprotobuf-c-dev libprotobuf-c1 libsodium-dev libsodium23)
+marker_files=("usr/include/protobuf-c/protobuf-c.h" "usr/lib/$triple/libprotobuf-c.a"
+              "usr/include/sodium.h" "usr/lib/$triple/libsodium.a")
 
 complete() {
     for f in "${marker_files[@]}"; do [ -e "$sysroot/$f" ] || return 1; done

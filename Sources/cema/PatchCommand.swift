@@ -1,4 +1,4 @@
-// `cema patch diff|apply|inspect`: make, apply and read the parameter patches the cloud sends to devices.
+// `cema patch diff|apply|inspect|sign`: make, apply and read the parameter patches the cloud sends to devices.
 import ArgumentParser
 import CloudTrainer
 import EdgeRuntime
@@ -8,7 +8,8 @@ struct PatchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "patch",
         abstract: "Make, apply and inspect parameter patches (new normalization parameters for a model).",
-        subcommands: [PatchDiffCommand.self, PatchApplyCommand.self, PatchInspectCommand.self])
+        subcommands: [PatchDiffCommand.self, PatchApplyCommand.self, PatchInspectCommand.self,
+                      PatchSignCommand.self])
 }
 
 private func readBytes(_ path: String) -> [UInt8] {
@@ -117,5 +118,25 @@ struct PatchInspectCommand: ParsableCommand {
             print("  \(t.name) \(t.kind)\(dims): \(t.count) values, min \(t.min), max \(t.max), \(t.valueBytes) bytes")
         }
         print("total       \(s.totalBytes) bytes")
+    }
+}
+
+struct PatchSignCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sign", abstract: "Sign a patch with an Ed25519 key from `cema keygen` (boards verify it before use).")
+
+    @Argument(help: "Patch file (any existing signature is replaced).") var patch: String
+    @Option(help: "Private key file (32 raw bytes or 64 hex digits).") var key: String
+    @Option(help: "Signed patch file to write.") var out: String
+
+    func run() throws {
+        let signingKey: PatchSigningKey
+        do { signingKey = try PatchSigningKey(keyFile: readBytes(key)) } catch { fail("\(key): \(error)") }
+        let signed: [UInt8]
+        do { signed = try PatchSigner.sign(patchBytes: readBytes(patch), with: signingKey) } catch {
+            fail("\(patch): \(error)")
+        }
+        writeBytes(signed, to: out)
+        print("wrote \(out): \(signed.count) bytes, signed by public key \(SHA256.hex(signingKey.publicKey))")
     }
 }

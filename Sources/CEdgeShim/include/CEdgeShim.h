@@ -8,4 +8,8 @@
 #include "cedge_sha256.h"
 #include "cedge_patch.h"
 #include "cedge_onnx_write.h"
+#include "cedge_crc32.h"
+#include "cedge_signature.h"
+#include "cedge_store_io.h"
+#include "cedge_serial.h"
 #endif
