@@ -39,7 +39,7 @@ let package = Package(
         .systemLibrary(name: "CHostCodecs", path: "Sources/CHostCodecs"),
         .target(
             name: "Simulation",
-            dependencies: ["EdgeRuntime", "CHostCodecs"]
+            dependencies: ["EdgeRuntime", "CloudTrainer", "CHostCodecs"]
         ),
         // Host only: reverse pass over the edge Graph for norm-affine parameters, CEMA losses, SGD,
         // replay buffer, parameter patches (swift-protobuf code generated from cema.proto, committed).
