@@ -62,7 +62,7 @@ let package = Package(
         ),
         .testTarget(name: "EdgeRuntimeTests", dependencies: ["EdgeRuntime", "CEdgeShim"]),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "EdgeRuntime"]),
-        .testTarget(name: "CloudTrainerTests", dependencies: ["CloudTrainer", "EdgeRuntime", "CEdgeShim"],
+        .testTarget(name: "CloudTrainerTests", dependencies: ["CloudTrainer", "EdgeRuntime", "CEdgeShim", "Simulation"],
                     resources: [.copy("Vectors")]),
     ],
     swiftLanguageModes: [.v5]
