@@ -51,7 +51,8 @@ final class CloudAdapterTests: XCTestCase {
         XCTAssertEqual(cloud.records.count, 50)
         XCTAssertEqual(device.version, 25)
         XCTAssertEqual(cloud.replay.count, 1600)
-        // Batches 9 on replay 96 of the buffer; compare the mean loss of the first and last ten steps.
+        // From the fifth upload on the buffer holds 256 and every step adds 96 replayed frames; compare the
+        // mean loss of the first and the last ten steps.
         let losses = cloud.records.map(\.distillation.total)
         let first = losses.prefix(10).reduce(0, +) / 10, last = losses.suffix(10).reduce(0, +) / 10
         XCTAssertLessThan(last, first * 0.9, "distillation loss \(first) -> \(last)")
