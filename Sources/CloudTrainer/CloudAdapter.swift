@@ -139,34 +139,55 @@ public final class CloudAdapter {
     /// One foundation step (when there are fresh samples) and one distillation step.
     private func step(fresh: [UInt8]) throws(CloudAdapterError) {
         let n = fresh.count / sampleBytes
-        var foundationLoss: Float?
-        if n > 0 {
-            fill(fresh, at: 0)
-            let logits = Array(teacherNew.forward(input))
-            let loss: LossResult
-            do { loss = try Losses.foundationEntropy(logits: logits, config: config) } catch { throw .model("foundation model", error) }
-            loss.gradient.withUnsafeBufferPointer { teacherNew.backward(dLogits: $0.baseAddress!) }
-            teacherSGD.step(teacherNew)
-            foundationLoss = loss.value
-        }
+        let foundationLoss = n > 0 ? try foundationStep(fresh) : nil
         // Distillation batch: the fresh samples alone until the buffer is warm, then fresh + replayed.
-        let mixed = n == 0 || replay.count >= steps.replayMinimum
-        let replayed = n == 0 ? steps.replayOnlyBatch : (mixed ? steps.replayedPerStep : 0)
+        let replayed = n == 0 ? steps.replayOnlyBatch : (replay.count >= steps.replayMinimum ? steps.replayedPerStep : 0)
+        var batch = fresh
         if replayed > 0 {
             var picked = [UInt8](repeating: 0, count: replayed * sampleBytes)
             let slots = replay.sampleSlots(replayed, using: &rng)
             picked.withUnsafeMutableBufferPointer { replay.gather(slots, into: $0.baseAddress!) }
-            fill(picked, at: n)
+            batch += picked
         }
-        let teacher = mixed ? teacherMixed : teacherNew, student = mixed ? studentMixed : studentNew
-        let teacherLogits = Array(teacher.forward(input))
-        let studentLogits = Array(student.forward(input))
+        let loss = try distill(batch)
+        records.append(CloudStepRecord(samples: n + replayed, replayed: replayed, foundationLoss: foundationLoss, distillation: loss))
+        stepsThisBatch += 1
+    }
+
+    /// The foundation model's own step on fresh uploads: EATA-weighted entropy, batch statistics.
+    func foundationStep(_ fresh: [UInt8]) throws(CloudAdapterError) -> Float {
+        fill(fresh, at: 0)
+        let logits = forward(teacherNew)
+        let loss: LossResult
+        do { loss = try Losses.foundationEntropy(logits: logits, config: config) } catch { throw .model("foundation model", error) }
+        loss.gradient.withUnsafeBufferPointer { teacherNew.backward(dLogits: $0.baseAddress!) }
+        teacherSGD.step(teacherNew)
+        return loss.value
+    }
+
+    /// One distillation step of the edge copy on `pixels` (a cloud batch or a full distillation batch of
+    /// frames): teacher logits without gradient, student forward and backward, SGD on the norm parameters.
+    public func distill(_ pixels: [UInt8]) throws(CloudAdapterError) -> DistillationLoss {
+        let n = pixels.count / sampleBytes
+        let (teacher, student): (TrainableModel, TrainableModel)
+        switch n {
+        case steps.uploadBatch: (teacher, student) = (teacherNew, studentNew)
+        case studentMixed.batch: (teacher, student) = (teacherMixed, studentMixed)
+        default: throw .badUpload("a distillation batch holds \(steps.uploadBatch) or \(studentMixed.batch) frames, not \(n)")
+        }
+        fill(pixels, at: 0)
+        let teacherLogits = forward(teacher)
+        let studentLogits = forward(student)
         let loss: DistillationLoss
         do { loss = try Losses.distillation(student: studentLogits, teacher: teacherLogits, config: config) } catch { throw .model("edge copy", error) }
         loss.gradient.withUnsafeBufferPointer { student.backward(dLogits: $0.baseAddress!) }
         studentSGD.step(student)
-        records.append(CloudStepRecord(samples: n + replayed, replayed: replayed, foundationLoss: foundationLoss, distillation: loss))
-        stepsThisBatch += 1
+        return loss
+    }
+
+    /// Logits of `model` on the first model.batch frames of the input buffer.
+    private func forward(_ model: TrainableModel) -> [Float] {
+        input.withUnsafeBufferPointer { Array(model.forward($0.baseAddress!)) }
     }
 
     /// Pixels / 255 into the input buffer from sample position `at`.
