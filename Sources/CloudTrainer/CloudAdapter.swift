@@ -155,7 +155,7 @@ public final class CloudAdapter {
     }
 
     /// The foundation model's own step on fresh uploads: EATA-weighted entropy, batch statistics.
-    func foundationStep(_ fresh: [UInt8]) throws(CloudAdapterError) -> Float {
+    public func foundationStep(_ fresh: [UInt8]) throws(CloudAdapterError) -> Float {
         fill(fresh, at: 0)
         let logits = forward(teacherNew)
         let loss: LossResult
