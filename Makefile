@@ -38,10 +38,24 @@ bench: build
 	scripts/bench.sh
 
 # --- generated code --------------------------------------------------------------------------------
-# Regenerates the committed protobuf-c sources from the onnx.proto that libonnx-dev installs.
+# Regenerates the committed protobuf code: C (protoc-c) for onnx.proto, as libonnx-dev installs it, and
+# for the project's cema.proto; Swift (protoc-gen-swift) for cema.proto, for the cloud. CI never runs this.
+# protoc-gen-swift has no Debian package; build it once from the swift-protobuf checkout SwiftPM resolved
+# (the same version as the SwiftProtobuf library the code links, so the generated code matches it):
+#   swift package resolve
+#   swift build -c release --package-path .build/checkouts/swift-protobuf --product protoc-gen-swift \
+#       --scratch-path .build-protoc-gen-swift
+# or point PROTOC_GEN_SWIFT at a plugin built elsewhere: make proto PROTOC_GEN_SWIFT=/path/protoc-gen-swift
+PROTOC_GEN_SWIFT ?= $(shell pwd)/.build-protoc-gen-swift/release/protoc-gen-swift
+PROTO_DIR := Sources/CEdgeShim/proto
+
 proto: setup
-	cp /usr/include/onnx/onnx.proto Sources/CEdgeShim/proto/onnx.proto
-	cd Sources/CEdgeShim/proto && protoc-c --c_out=../generated onnx.proto
+	@scripts/install-packages.sh protobuf-compiler
+	@test -x "$(PROTOC_GEN_SWIFT)" || { echo "make proto: no protoc-gen-swift at $(PROTOC_GEN_SWIFT) (see the comment above the proto target)" >&2; exit 1; }
+	cp /usr/include/onnx/onnx.proto $(PROTO_DIR)/onnx.proto
+	cd $(PROTO_DIR) && protoc-c --c_out=../generated onnx.proto cema.proto
+	protoc --plugin=protoc-gen-swift="$(PROTOC_GEN_SWIFT)" --swift_opt=Visibility=Public \
+	    --swift_out=Sources/CloudTrainer/generated -I $(PROTO_DIR) $(PROTO_DIR)/cema.proto
 
 # --- board binaries --------------------------------------------------------------------------------
 # Static `edge-agent` for ARM Linux boards: EdgeRuntime + EdgeAgent in Embedded Swift, the C shim with

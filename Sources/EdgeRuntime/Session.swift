@@ -95,15 +95,23 @@ public final class Session {
 /// A loaded model: its graph, ready to be prepared for concrete input shapes.
 public final class Model {
     public let graph: Graph
+    /// SHA-256 of the ONNX file bytes it was loaded from: the identity a parameter patch must name.
+    /// Empty for a model built from a Graph, which therefore accepts no patch.
+    public let modelSHA256: [UInt8]
+    /// 0 for the file as loaded; the new_version of the last parameter patch applied since.
+    public internal(set) var version: UInt64 = 0
 
-    public init(graph: Graph) { self.graph = graph }
+    public init(graph: Graph, modelSHA256: [UInt8] = []) {
+        self.graph = graph
+        self.modelSHA256 = modelSHA256
+    }
 
     public convenience init(path: String) throws(ModelLoadError) {
-        self.init(graph: try ModelLoader.load(path: path))
+        try self.init(bytes: try readFile(path))
     }
 
     public convenience init(bytes: [UInt8]) throws(ModelLoadError) {
-        self.init(graph: try ModelLoader.load(bytes: bytes))
+        self.init(graph: try ModelLoader.load(bytes: bytes), modelSHA256: SHA256.digest(bytes))
     }
 
     /// Plans memory and binds kernels for these input shapes (inputs with fully fixed declared shapes

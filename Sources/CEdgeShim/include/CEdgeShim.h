@@ -5,4 +5,7 @@
 #include "cedge_kernels.h"
 #include "cedge_platform.h"
 #include "cedge_math.h"
+#include "cedge_sha256.h"
+#include "cedge_patch.h"
+#include "cedge_onnx_write.h"
 #endif
