@@ -28,7 +28,8 @@ final class EdgeDevice {
         model = try Model(bytes: modelBytes)
         classifier = try BatchClassifier(model: model, name: id, batch: batch, rows: side, columns: side)
         self.selector = SampleSelector(classes: classifier.classes, config: selector)
-        onDevice = try method.map { try OnDeviceAdaptation(method: $0, graph: model.graph, batch: batch, config: onDeviceConfig, fisherImages: fisherImages) }
+        let graph = model.graph
+        onDevice = try method.map { try OnDeviceAdaptation(method: $0, graph: graph, batch: batch, config: onDeviceConfig, fisherImages: fisherImages) }
     }
 
     /// Logits for a full batch of frames (the on-device methods also adapt on it).

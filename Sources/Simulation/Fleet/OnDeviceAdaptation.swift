@@ -51,7 +51,7 @@ final class OnDeviceAdaptation {
     /// forward before the update, as Tent and EATA return) and whether a backward pass ran.
     func step(_ pixels: ArraySlice<UInt8>) throws -> (logits: [Float], backward: Bool) {
         fill(pixels)
-        let logits = Array(model.forward(input))
+        let logits = forwardInput()
         if method == .bnStats { return (logits, false) }
         let batch = model.batch
         var gradient: [Float]
@@ -75,6 +75,10 @@ final class OnDeviceAdaptation {
         return (logits, true)
     }
 
+    private func forwardInput() -> [Float] {
+        input.withUnsafeBufferPointer { Array(model.forward($0.baseAddress!)) }
+    }
+
     private func fill(_ pixels: ArraySlice<UInt8>) {
         for (i, p) in pixels.enumerated() { input[i] = Float(p) * (1 / 255) }
     }
@@ -89,7 +93,7 @@ final class OnDeviceAdaptation {
         let batches = n / batch
         for b in 0..<batches {
             fill(images.pixels[(b * batch * images.pixelsPerImage)..<((b + 1) * batch * images.pixelsPerImage)])
-            let logits = Array(model.forward(input))
+            let logits = forwardInput()
             let ce = try Losses.pseudoLabelCrossEntropy(student: logits, teacher: logits, classes: classes,
                                                         weights: [Float](repeating: 1, count: batch))
             ce.gradient.withUnsafeBufferPointer { model.backward(dLogits: $0.baseAddress!) }

@@ -18,7 +18,10 @@ public struct SVGChart {
     public var yRange: ClosedRange<Double>?
 
     static let palette = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#7f7f7f"]
-    let left = 70.0, right = 170.0, top = 40.0, bottom = 60.0
+    let left = 70.0, top = 40.0
+    /// Room for the legend, sized to its longest name, and for the x labels (rotated group names need more).
+    var right = 170.0
+    var bottom = 60.0
 
     public init(title: String, xLabel: String, yLabel: String, yRange: ClosedRange<Double>? = nil) {
         self.title = title
@@ -30,8 +33,19 @@ public struct SVGChart {
     var plotWidth: Double { width - left - right }
     var plotHeight: Double { height - top - bottom }
 
+    mutating func fitLegend(_ names: [String]) {
+        right = 40 + 7 * Double(names.map(\.count).max() ?? 10)
+        width = max(width, left + 420 + right)
+    }
+
     /// Line chart: one polyline per series, in palette order.
     public func lines(_ series: [Series]) -> String {
+        var chart = self
+        chart.fitLegend(series.map(\.name))
+        return chart.drawLines(series)
+    }
+
+    func drawLines(_ series: [Series]) -> String {
         let xs = series.flatMap { $0.points.map(\.x) }, ys = series.flatMap { $0.points.map(\.y) }
         let xr = niceRange(xs.min() ?? 0, xs.max() ?? 1), yr = yRange ?? niceRange(ys.min() ?? 0, ys.max() ?? 1)
         var svg = header() + axes(xRange: xr, yRange: yr, xTicks: ticks(xr))
@@ -48,6 +62,14 @@ public struct SVGChart {
 
     /// Grouped bars: `values[g][s]` is series s in group g (groups along x, labelled by `groups`).
     public func bars(groups: [String], series: [String], values: [[Double]]) -> String {
+        var chart = self
+        chart.fitLegend(series)
+        chart.bottom = 50 + 4.5 * Double(groups.map(\.count).max() ?? 4)
+        chart.height = max(height, chart.top + 260 + chart.bottom)
+        return chart.drawBars(groups: groups, series: series, values: values)
+    }
+
+    func drawBars(groups: [String], series: [String], values: [[Double]]) -> String {
         let all = values.flatMap { $0 }
         let yr = yRange ?? niceRange(min(0, all.min() ?? 0), all.max() ?? 1)
         var svg = header() + axes(xRange: nil, yRange: yr, xTicks: [])
