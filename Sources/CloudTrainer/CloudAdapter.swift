@@ -22,6 +22,7 @@ public enum CloudAdapterError: Error, CustomStringConvertible {
     case load(String, ModelLoadError)
     case badUpload(String)
     case patch(PatchExportError)
+    case config(String)
 
     public var description: String {
         switch self {
@@ -29,6 +30,7 @@ public enum CloudAdapterError: Error, CustomStringConvertible {
         case .load(let which, let e): return "\(which): \(e)"
         case .badUpload(let reason): return "bad upload: \(reason)"
         case .patch(let e): return "cannot export the patch: \(e)"
+        case .config(let reason): return "bad cloud-step configuration: \(reason)"
         }
     }
 }
@@ -75,7 +77,12 @@ public final class CloudAdapter {
         studentGraph = student
         modelSHA256 = SHA256.digest(edgeModel)
         let kd = steps.uploadBatch + steps.replayedPerStep
-        precondition(steps.replayOnlyBatch == kd, "replay-only and mixed distillation batches share one prepared model")
+        if steps.replayOnlyBatch != kd {
+            throw .config("the replay-only batch (\(steps.replayOnlyBatch)) must equal new + replayed (\(kd)): they share one prepared model")
+        }
+        if steps.replayMinimum < steps.replayOnlyBatch || steps.uploadBatch < 1 || steps.replayedPerStep < 0 {
+            throw .config("replay starts at \(steps.replayMinimum) samples, fewer than a replay draw of \(steps.replayOnlyBatch)")
+        }
         do {
             // The small batch sees the first upload, so it initialises the running statistics; the large one
             // then starts from what the graph holds.

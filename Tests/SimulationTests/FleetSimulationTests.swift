@@ -26,6 +26,7 @@ final class FleetSimulationTests: XCTestCase {
         let results = try sim.run()
         let source = try XCTUnwrap(results.first { $0.method == .source })
         let cema = try XCTUnwrap(results.first { $0.method == .cema })
+        print("FleetSimulationTests: source \(source.accuracy), cema \(cema.accuracy), uploaded \(cema.uploaded)/\(cema.samples), \(cema.patches) patches")
         XCTAssertEqual(source.samples, 1280)
         XCTAssertEqual(cema.samples, 1280)
         // Patches crossed as bytes and changed the devices' models.
