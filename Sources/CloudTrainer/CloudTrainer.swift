@@ -1,1 +1,1 @@
-// CloudTrainer: the cloud half of CEMA (host only).
+// CloudTrainer: the cloud half of CEMA (host only): TrainableModel, Losses, SGD, CEMAConfig.
