@@ -3,7 +3,9 @@
 SHELL := /bin/bash
 SWIFT ?= swift
 CONFIG ?= release
-BUILD_FLAGS := -c $(CONFIG)
+# -enable-testing lets the test targets' @testable imports link against this same optimized build, so
+# `make test` compiles the package once and the numeric tests run at release speed.
+BUILD_FLAGS := -c $(CONFIG) -Xswiftc -enable-testing
 BIN := $(shell pwd)/.build/$(CONFIG)
 TESTDATA := /usr/share/libonnx-testdata/data
 
@@ -24,7 +26,7 @@ build: setup
 # Unit tests (XCTest), then the ONNX backend suites through the release CLI (every supported case must
 # pass), then the board binaries under qemu against the host build.
 test: build
-	$(SWIFT) test
+	$(SWIFT) test $(BUILD_FLAGS)
 	$(BIN)/cema conformance --quiet $(TESTDATA)/node $(TESTDATA)/simple $(TESTDATA)/pytorch-converted $(TESTDATA)/pytorch-operator
 	$(MAKE) cross-test
 
