@@ -52,6 +52,17 @@ struct BenchCloud: ParsableCommand {
             } else {
                 print(String(format: "distillation step (batch %d): median %.2f ms; foundation entropy step (batch %d): median %.2f ms; %d runs, kernels %@",
                              kd, distill, steps.uploadBatch, foundationStep, runs, Platform.kernelISA))
+                // Where a distillation step's time goes: the teacher's forward, the student's forward, and
+                // (the rest) the student's backward, the loss and SGD.
+                let teacherModel = try TrainableModel(graph: try ModelLoader.load(bytes: [UInt8](f)), batch: kd, bnMode: .batchStatistics)
+                let studentModel = try TrainableModel(graph: try ModelLoader.load(bytes: [UInt8](e)), batch: kd, bnMode: .batchRenormalization)
+                let x = mixed.map { Float($0) / 255 }
+                let teacherMs = median { x.withUnsafeBufferPointer { _ = teacherModel.forward($0.baseAddress!) } }
+                let studentMs = median { x.withUnsafeBufferPointer { _ = studentModel.forward($0.baseAddress!) } }
+                let dLogits = [Float](repeating: 0.01, count: studentModel.outputCount)
+                let backwardMs = median { dLogits.withUnsafeBufferPointer { studentModel.backward(dLogits: $0.baseAddress!) } }
+                print(String(format: "  of which: teacher forward %.2f ms, edge-copy forward %.2f ms, edge-copy backward %.2f ms, loss + SGD + copies %.2f ms",
+                             teacherMs, studentMs, backwardMs, max(0, distill - teacherMs - studentMs - backwardMs)))
             }
         } catch { fail("\(error)") }
     }
