@@ -36,12 +36,13 @@ let package = Package(
         .executableTarget(
             name: "EdgeAgent",
             dependencies: ["EdgeRuntime"],
-            swiftSettings: embeddedSettings
+            // Its one file declares the C `main` itself (@_cdecl), as the board build does.
+            swiftSettings: embeddedSettings + [.unsafeFlags(["-parse-as-library"])]
         ),
         .systemLibrary(name: "CHostCodecs", path: "Sources/CHostCodecs"),
         .target(
             name: "Simulation",
-            dependencies: ["EdgeRuntime", "CHostCodecs"]
+            dependencies: ["EdgeRuntime", "CloudTrainer", "CHostCodecs"]
         ),
         // Host only: reverse pass over the edge Graph for norm-affine parameters, CEMA losses, SGD,
         // replay buffer, parameter patches (swift-protobuf code generated from cema.proto, committed).
@@ -65,7 +66,7 @@ let package = Package(
         ),
         .testTarget(name: "EdgeRuntimeTests", dependencies: ["EdgeRuntime", "CEdgeShim"]),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "EdgeRuntime"]),
-        .testTarget(name: "CloudTrainerTests", dependencies: ["CloudTrainer", "EdgeRuntime", "CEdgeShim"],
+        .testTarget(name: "CloudTrainerTests", dependencies: ["CloudTrainer", "EdgeRuntime", "CEdgeShim", "Simulation"],
                     resources: [.copy("Vectors")]),
     ],
     swiftLanguageModes: [.v5]

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# `make bench`: latency of this runtime vs onnxruntime on the same models, in the same run, interleaved
-# so machine drift hits both alike. Prints medians and the ratio (ours / onnxruntime; < 1 is faster).
+# `make bench`: latency of this runtime vs onnxruntime on the same models, and CEMA's cloud step vs PyTorch,
+# in the same run, interleaved so machine drift hits both alike. Prints medians and the ratio (ours / peer;
+# < 1 is faster).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CEMA=${CEMA:-.build/release/cema}
 VENV=.venv-bench
-if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c "import onnxruntime" 2>/dev/null; then
-    echo "installing the onnxruntime peer into $VENV (once)"
+if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c "import onnxruntime, torch, onnx" 2>/dev/null; then
+    echo "installing the peers (onnxruntime, PyTorch) into $VENV (once)"
     python3 -m venv "$VENV"
     "$VENV/bin/pip" install -q -r scripts/bench-requirements.txt
 fi
@@ -16,7 +17,7 @@ ROUNDS=${BENCH_ROUNDS:-3}
 echo "machine: $(nproc) cores, $(uname -m); kernels: $($CEMA bench --help >/dev/null && echo ok)"
 printf "%-28s %5s %7s %12s %12s %8s\n" model batch threads "cema ms" "ort ms" ratio
 for model in $MODELS; do
-    [ -f "$model" ] || { echo "skipping $model: not found"; continue; }
+    [ -f "$model" ] || { echo "bench: $model not found" >&2; exit 1; }
     for batch in 1 32; do
         for threads in 1 "$ALL"; do
             runs=$([ "$batch" -eq 1 ] && echo 200 || echo 20)
@@ -30,5 +31,25 @@ for model in $MODELS; do
             printf "%-28s %5d %7d %12.3f %12.3f %8.2f\n" "$(basename "$model")" "$batch" "$threads" "$a" "$b" \
                 "$(python3 -c "print($a / $b)")"
         done
+    done
+done
+
+# CEMA's cloud step: one distillation step (batch 128) and one foundation entropy step (batch 32), this
+# runtime's CloudTrainer against the same math in PyTorch, same thread count, interleaved rounds.
+echo
+printf "%-34s %7s %12s %12s %8s\n" "cloud step" threads "cema ms" "torch ms" ratio
+for threads in 1 "$ALL"; do
+    d_ours=(); f_ours=(); d_torch=(); f_torch=()
+    for _ in $(seq "$ROUNDS"); do
+        read -r d f < <($CEMA bench-cloud --threads "$threads" --plain)
+        d_ours+=("$d"); f_ours+=("$f")
+        read -r d f < <("$VENV/bin/python" scripts/bench_cloud_torch.py --threads "$threads")
+        d_torch+=("$d"); f_torch+=("$f")
+    done
+    mid() { printf "%s\n" "$@" | sort -g | sed -n "$(( (ROUNDS + 1) / 2 ))p"; }
+    for row in "distillation (batch 128)|$(mid "${d_ours[@]}")|$(mid "${d_torch[@]}")" \
+               "foundation entropy (batch 32)|$(mid "${f_ours[@]}")|$(mid "${f_torch[@]}")"; do
+        IFS='|' read -r name a b <<< "$row"
+        printf "%-34s %7d %12.3f %12.3f %8.2f\n" "$name" "$threads" "$a" "$b" "$(python3 -c "print($a / $b)")"
     done
 done

@@ -6,5 +6,6 @@ struct CEMA: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cema",
         abstract: "CEMA edge runtime: run, inspect and adapt ONNX models for edge boards.",
-        subcommands: [Inspect.self, Run.self, Conformance.self, Compare.self, Bench.self, Demo.self, Corrupt.self, Evaluate.self, PatchCommand.self, KeygenCommand.self, FlashCommand.self])
+        subcommands: [Inspect.self, Run.self, Conformance.self, Compare.self, Bench.self, Demo.self, Corrupt.self, Evaluate.self,
+                      Simulate.self, PatchCommand.self, KeygenCommand.self, FlashCommand.self, BenchCloud.self])
 }

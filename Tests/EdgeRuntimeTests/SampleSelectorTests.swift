@@ -91,13 +91,17 @@ final class SampleSelectorTests: XCTestCase {
         XCTAssertEqual(first.selected, [true, true])
         // cos(p(toward0), m) = 1 -> dropped; cos(p(toward2), m) = 0.2 -> kept (hand-computed: p = (e^3, 1, 1, 1)/(e^3+3)).
         let p0: [Double] = [Foundation.exp(3), 1, 1, 1], p2: [Double] = [1, 1, Foundation.exp(3), 1]
-        let cos = zip(p0, p2).map(*).reduce(0, +) / zip(p0, p0).map(*).reduce(0, +)
+        var dot = 0.0, norm = 0.0
+        for c in 0..<4 { dot += p0[c] * p2[c]; norm += p0[c] * p0[c] }
+        let cos = dot / norm
         XCTAssertLessThan(cos, 0.5)
         let second = run(&s, [toward0, toward2])
         XCTAssertEqual(second.selected, [false, true])
         XCTAssertEqual(s.counters.excludedRedundant, 1)
         XCTAssertEqual(s.counters.selected, 3)
-        XCTAssertEqual(s.counters.seen, s.counters.selected + s.counters.excludedUnreliable + s.counters.excludedLowInformation + s.counters.excludedRedundant)
+        let c = s.counters
+        let excluded: Int = c.excludedUnreliable + c.excludedLowInformation + c.excludedRedundant
+        XCTAssertEqual(c.seen, c.selected + excluded)
     }
 
     func testLowInformationRuleCanBeTurnedOff() {

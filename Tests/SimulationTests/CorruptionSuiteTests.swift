@@ -53,7 +53,7 @@ final class CorruptionSuiteTests: XCTestCase {
 
     /// A slice corrupts to the same bytes as the same images inside the whole set, whatever the thread split.
     func testSubsetsAndParallelRunsReproduceTheWholeSet() throws {
-        guard let data = Fixtures.testSplit?.prefix(70) else { throw XCTSkip("apt-get install dataset-fashion-mnist") }
+        guard let data = Fixtures.testSplit?.prefix(70) else { throw Fixtures.MissingData() }
         let suite = CorruptionSuite(seed: 99)
         for corruption in [Corruption.gaussianNoise, .snow, .elasticTransform, .jpegCompression] {
             let whole = suite.corrupt(data.images, corruption, severity: 4)

@@ -4,7 +4,7 @@ import XCTest
 
 final class IDXDatasetTests: XCTestCase {
     func testReadsDebianTestSplit() throws {
-        guard let data = Fixtures.testSplit else { throw XCTSkip("apt-get install dataset-fashion-mnist") }
+        guard let data = Fixtures.testSplit else { throw Fixtures.MissingData() }
         XCTAssertEqual(data.count, 10_000)
         XCTAssertEqual(data.images.rows, 28)
         XCTAssertEqual(data.images.columns, 28)
@@ -22,7 +22,7 @@ final class IDXDatasetTests: XCTestCase {
     func testLabelsMatchAnIndependentDecompressor() throws {
         let path = FashionMNIST.labelsPath(.test)
         guard FileManager.default.fileExists(atPath: path), FileManager.default.fileExists(atPath: "/bin/gzip") else {
-            throw XCTSkip("needs dataset-fashion-mnist and gzip")
+            throw Fixtures.MissingData()
         }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/gzip")
@@ -40,7 +40,7 @@ final class IDXDatasetTests: XCTestCase {
 
     func testReadsTrainingLabels() throws {
         let path = FashionMNIST.labelsPath(.train)
-        guard FileManager.default.fileExists(atPath: path) else { throw XCTSkip("apt-get install dataset-fashion-mnist") }
+        guard FileManager.default.fileExists(atPath: path) else { throw Fixtures.MissingData() }
         XCTAssertEqual(try IDXLabels.read(path).count, 60_000)
     }
 
