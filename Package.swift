@@ -36,8 +36,7 @@ let package = Package(
         .executableTarget(
             name: "EdgeAgent",
             dependencies: ["EdgeRuntime"],
-            // Its one file declares the C `main` itself (@_cdecl), as the board build does.
-            swiftSettings: embeddedSettings + [.unsafeFlags(["-parse-as-library"])]
+            swiftSettings: embeddedSettings
         ),
         .systemLibrary(name: "CHostCodecs", path: "Sources/CHostCodecs"),
         .target(
