@@ -14,7 +14,7 @@ fi
 MODELS=${BENCH_MODELS:-"models/edge.onnx models/foundation.onnx"}
 ALL=$(nproc)
 ROUNDS=${BENCH_ROUNDS:-3}
-echo "machine: $(nproc) cores, $(uname -m); kernels: $($CEMA bench --help >/dev/null && echo ok)"
+echo "machine: $(nproc) cores, $(uname -m), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); $("$(dirname "$CEMA")/edge-agent" info)"
 printf "%-28s %5s %7s %12s %12s %8s\n" model batch threads "cema ms" "ort ms" ratio
 for model in $MODELS; do
     [ -f "$model" ] || { echo "bench: $model not found" >&2; exit 1; }

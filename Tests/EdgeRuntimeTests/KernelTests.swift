@@ -4,11 +4,15 @@ import CEdgeShim
 import XCTest
 
 final class KernelTests: XCTestCase {
-    /// The code paths to exercise: the SIMD path when the CPU has one, the generic-C blocked path, portable.
+    /// Every SIMD path this build knows; the dispatcher only accepts the ones this CPU runs.
+    static let simdPaths = ["avx512", "avx2-fma", "neon"]
+
+    /// The code paths to exercise: each SIMD path the CPU has (AVX-512 and AVX2 on an AVX-512 machine), the
+    /// generic-C blocked path, portable.
     static let paths: [String] = {
+        let available = simdPaths.filter { cedge_kernel_select($0) == 0 }
         _ = cedge_kernel_select(nil)
-        let best = String(cString: cedge_kernel_isa())
-        return (best == "generic" ? [] : [best]) + ["generic", "portable"]
+        return available + ["generic", "portable"]
     }()
 
     override func tearDown() {
@@ -52,7 +56,14 @@ final class KernelTests: XCTestCase {
 
     func testDispatcherNamesAndSelection() {
         let best = String(cString: cedge_kernel_isa())
-        XCTAssertTrue(["avx2-fma", "neon", "generic"].contains(best), best)
+        XCTAssertTrue(["avx512", "avx2-fma", "neon", "generic"].contains(best), best)
+        // The best path is the first SIMD path the CPU has, and every path it has can be selected by name.
+        XCTAssertEqual(KernelTests.paths.first, best == "generic" ? "generic" : best)
+        for path in KernelTests.paths {
+            XCTAssertEqual(cedge_kernel_select(path), 0, path)
+            XCTAssertEqual(String(cString: cedge_kernel_isa()), path)
+        }
+        XCTAssertEqual(cedge_kernel_select("auto"), 0)
         cedge_force_portable(1)
         XCTAssertEqual(String(cString: cedge_kernel_isa()), "portable")
         cedge_force_portable(0)
@@ -67,6 +78,7 @@ final class KernelTests: XCTestCase {
         XCTAssertEqual(cedge_kernel_select("neon"), -1)
         #elseif arch(arm64) || arch(arm)
         XCTAssertEqual(cedge_kernel_select("avx2-fma"), -1)
+        XCTAssertEqual(cedge_kernel_select("avx512"), -1)
         #endif
     }
 
@@ -154,6 +166,28 @@ final class KernelTests: XCTestCase {
         gemmCase(&rng, m: 7, n: 1100, k: 9, transA: true, transB: false, alpha: -1, beta: 0.5, pad: false)
         // Big enough that 2 threads split it.
         gemmCase(&rng, m: 70, n: 90, k: 80, transA: false, transB: false, alpha: 1, beta: 0, pad: false)
+    }
+
+    func testGemmOddSizes() {
+        var rng = KernelRNG(seed: 0x5EED_0004)
+        // Every (m, n) pair of sizes below, above and far off the micro-tiles (AVX-512 8x32, AVX2 6x16), with k,
+        // transposes, alpha and beta cycled through: partial row and column tiles, K across the K block.
+        let sizes = [1, 7, 17, 33, 100, 257]
+        var i = 0
+        for m in sizes {
+            for n in sizes {
+                let k = sizes[(i * 5 + 3) % sizes.count]
+                let alpha: Float = [1, 0.5, -1.25][i % 3]
+                let beta: Float = [0, 1, 0.75, 0][i % 4]
+                gemmCase(&rng, m: m, n: n, k: k, transA: i % 2 == 1, transB: (i / 2) % 2 == 1, alpha: alpha,
+                         beta: beta, pad: i % 3 == 2)
+                i += 1
+            }
+        }
+        // k of every size on one partial tile in both dimensions.
+        for k in sizes {
+            gemmCase(&rng, m: 9, n: 33, k: k, transA: false, transB: false, alpha: 1, beta: 0.5, pad: true)
+        }
     }
 
     func testGemvAndDegenerateShapes() {
@@ -303,6 +337,14 @@ final class KernelTests: XCTestCase {
         // Groups.
         runConv(conv2d(8, 12, [9, 9], k: 3, p: 1, groups: 4), transpose: false, seed: 13)
         runConv(conv2d(6, 6, [10, 10], k: 3, s: 2, p: 1, groups: 2, batch: 2), transpose: false, seed: 14)
+        // The models' layers (ResNet-small on 28x28): stem K = 9, stride-2 stage entries with their 1x1 shortcut,
+        // the 14x14 and 7x7 3x3 convs (span 222 / 61 virtual columns), batch 2, ReLU.
+        c = conv2d(1, 32, [28, 28], k: 3, p: 1, batch: 2); c.clampMin = 0; c.bias = true; runConv(c, transpose: false, seed: 27)
+        c = conv2d(16, 32, [28, 28], k: 3, s: 2, p: 1); c.clampMin = 0; runConv(c, transpose: false, seed: 28)
+        runConv(conv2d(32, 64, [14, 14], k: 1, s: 2, batch: 2), transpose: false, seed: 29)
+        c = conv2d(32, 32, [14, 14], k: 3, p: 1, batch: 2); c.clampMin = 0; runConv(c, transpose: false, seed: 30)
+        runConv(conv2d(64, 64, [7, 7], k: 3, p: 1), transpose: false, seed: 31)
+        runConv(conv2d(128, 128, [7, 7], k: 3, p: 1), transpose: false, seed: 32)
         // Depthwise: 3x3 s1/s2, 5x5 dilated, 7x7 planes, no padding, batch 2 + ReLU6.
         runConv(conv2d(32, 32, [20, 20], k: 3, p: 1, groups: 32), transpose: false, seed: 15)
         runConv(conv2d(24, 24, [21, 19], k: 3, s: 2, p: 1, groups: 24), transpose: false, seed: 16)

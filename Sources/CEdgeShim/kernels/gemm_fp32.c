@@ -194,6 +194,7 @@ static void pack_b_matrix(const cedge_bsrc *s, int k0, int kc, int n0, int nc, i
         case 8: pack_b_body(src, s->ldb, s->trans, cols, kc, 8, d); break;
         case 12: pack_b_body(src, s->ldb, s->trans, cols, kc, 12, d); break;
         case 16: pack_b_body(src, s->ldb, s->trans, cols, kc, 16, d); break;
+        case 32: pack_b_body(src, s->ldb, s->trans, cols, kc, 32, d); break;
         default: pack_b_body(src, s->ldb, s->trans, cols, kc, nr, d); break;
         }
     }
@@ -225,6 +226,7 @@ void cedge_pack_offsets(const cedge_bsrc *s, int k0, int kc, int n0, int nc, int
         case 8: pack_offsets_body(base, koff, kc, 8, d); break;
         case 12: pack_offsets_body(base, koff, kc, 12, d); break;
         case 16: pack_offsets_body(base, koff, kc, 16, d); break;
+        case 32: pack_offsets_body(base, koff, kc, 32, d); break;
         default: pack_offsets_body(base, koff, kc, nr, d); break;
         }
     }

@@ -49,6 +49,9 @@ extern const cedge_isa cedge_isa_generic;
 #if defined(__x86_64__) || defined(__i386__)
 extern const cedge_isa cedge_isa_avx2;
 #endif
+#if defined(__x86_64__)
+extern const cedge_isa cedge_isa_avx512;
+#endif
 #if defined(__aarch64__) || defined(__ARM_NEON)
 extern const cedge_isa cedge_isa_neon;
 #endif
