@@ -1,9 +1,6 @@
 // edge-agent: the board binary (Embedded Swift). Subcommands mirror the host CLI's `run` and
 // `conformance` so board results can be checked against the host build's.
 import EdgeRuntime
-#if !hasFeature(Embedded)
-import Glibc
-#endif
 
 let usage = """
     usage: edge-agent run MODEL --input IN.pb [--input ...] [--output OUT.pb ...] [--threads N]
@@ -15,9 +12,8 @@ let usage = """
            edge-agent info
     """
 
-// Embedded Swift has no CommandLine, so the board build (-parse-as-library) declares the C entry point
-// directly; the host build (SwiftPM compiles a one-file executable as its main file) runs the top-level
-// line at the end of this file instead.
+// Embedded Swift has no CommandLine, so the board build declares the C entry point directly; the host
+// build enters through HostEntry.swift.
 #if hasFeature(Embedded)
 @_cdecl("main")
 func boardMain(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> Int32 {
@@ -292,8 +288,3 @@ func serveCommand(_ args: [String]) -> Int32 {
         return 1
     }
 }
-
-#if !hasFeature(Embedded)
-// Host entry point: last, so every global above is initialised before it runs.
-exit(edgeAgentMain(CommandLine.argc, CommandLine.unsafeArgv))
-#endif

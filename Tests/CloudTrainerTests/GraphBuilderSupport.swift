@@ -1,19 +1,14 @@
 // Test support: small random graphs built directly as EdgeRuntime values (internal memberwise initialisers
 // through @testable), a seeded generator, and float file reading for the PyTorch goldens.
 import Foundation
+import CloudTrainer
 @testable import EdgeRuntime
 
-/// SplitMix64: deterministic across platforms, so every random graph is the same on every run.
+/// The trainer's SplitMix64: deterministic across platforms, so every random graph is the same on every run.
 struct SeededRandom {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    var base: SplitMix64
+    init(seed: UInt64) { base = SplitMix64(seed: seed) }
+    mutating func next() -> UInt64 { base.next() }
     /// Uniform in [lo, hi).
     mutating func uniform(_ lo: Float, _ hi: Float) -> Float {
         lo + (hi - lo) * Float(next() >> 40) / Float(1 << 24)

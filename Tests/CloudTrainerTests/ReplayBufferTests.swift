@@ -2,18 +2,6 @@
 @testable import CloudTrainer
 import XCTest
 
-/// SplitMix64: a fixed, seedable generator so draws are reproducible in the test.
-struct TestGenerator: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 final class ReplayBufferTests: XCTestCase {
     func sample(_ id: Int) -> [UInt8] { [UInt8(id % 256), UInt8(id / 256), 7] }
     func id(_ b: ReplayBuffer, _ slot: Int) -> Int { b.withSample(slot) { Int($0[0]) + 256 * Int($0[1]) } }
@@ -29,7 +17,7 @@ final class ReplayBufferTests: XCTestCase {
     func testDrawsAreDistinctUniformAndReproducible() {
         var b = ReplayBuffer(capacity: 50, sampleBytes: 3)
         for i in 0..<50 { b.append(sample(i)) }
-        var rng = TestGenerator(state: 42)
+        var rng = SplitMix64(seed: 42)
         var hits = [Int](repeating: 0, count: 50)
         let rounds = 4000
         for _ in 0..<rounds {
@@ -39,7 +27,7 @@ final class ReplayBufferTests: XCTestCase {
         }
         // Each slot is drawn with probability 10/50: expected 800 hits, sd sqrt(4000 * 0.2 * 0.8) = 25.3.
         for (slot, h) in hits.enumerated() { XCTAssertEqual(Double(h), 800, accuracy: 5 * 25.3, "slot \(slot)") }
-        var a = TestGenerator(state: 9), c = TestGenerator(state: 9)
+        var a = SplitMix64(seed: 9), c = SplitMix64(seed: 9)
         XCTAssertEqual(b.sampleSlots(20, using: &a), b.sampleSlots(20, using: &c))
     }
 

@@ -344,7 +344,11 @@ final class KernelTests: XCTestCase {
         runConv(conv2d(32, 64, [14, 14], k: 1, s: 2, batch: 2), transpose: false, seed: 29)
         c = conv2d(32, 32, [14, 14], k: 3, p: 1, batch: 2); c.clampMin = 0; runConv(c, transpose: false, seed: 30)
         runConv(conv2d(64, 64, [7, 7], k: 3, p: 1), transpose: false, seed: 31)
-        runConv(conv2d(128, 128, [7, 7], k: 3, p: 1), transpose: false, seed: 32)
+        runConv(conv2d(128, 128, [7, 7], k: 3, p: 1, batch: 2), transpose: false, seed: 32)
+        // Batched problems share one packing of the weights: K across the K block (above), M across the M block
+        // and a partial last row panel (150 = 18 * 8 + 6), im2col-path batch.
+        runConv(conv2d(3, 150, [6, 6], k: 3, p: 1, batch: 3), transpose: false, seed: 33)
+        runConv(conv2d(5, 13, [6, 6], k: 5, batch: 2), transpose: false, seed: 34)
         // Depthwise: 3x3 s1/s2, 5x5 dilated, 7x7 planes, no padding, batch 2 + ReLU6.
         runConv(conv2d(32, 32, [20, 20], k: 3, p: 1, groups: 32), transpose: false, seed: 15)
         runConv(conv2d(24, 24, [21, 19], k: 3, s: 2, p: 1, groups: 24), transpose: false, seed: 16)

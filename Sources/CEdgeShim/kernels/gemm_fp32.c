@@ -257,8 +257,9 @@ static void epilogue_only(const cedge_gemm_problem *p, int m0, int m1, int n0, i
     }
 }
 
-void cedge_gemm_tile(const cedge_isa *isa, int tid, const cedge_gemm_problem *p, int m0, int m1, int n0,
-                     int n1) {
+// apre: op(A) already packed whole (see pack_a_whole), or NULL to pack each A block here.
+static void gemm_tile(const cedge_isa *isa, int tid, const cedge_gemm_problem *p, const float *apre, int m0,
+                      int m1, int n0, int n1) {
     if (m1 <= m0 || n1 <= n0) return;
     if (p->k <= 0) {
         epilogue_only(p, m0, m1, n0, n1);
@@ -271,7 +272,8 @@ void cedge_gemm_tile(const cedge_isa *isa, int tid, const cedge_gemm_problem *p,
     // Offset-table sources are read in place when the ISA has an indirect micro-kernel.
     const int in_place = p->b.koff && isa->ukernel_indirect;
     float *bpack = in_place ? NULL : cedge_scratch(tid, CEDGE_SCR_PACK_B, (size_t)kc_step * nc_step);
-    float *apack = cedge_scratch(tid, CEDGE_SCR_PACK_A, (size_t)kc_step * mc_step);
+    float *apack = apre ? NULL : cedge_scratch(tid, CEDGE_SCR_PACK_A, (size_t)kc_step * mc_step);
+    const size_t mpad = (size_t)round_up(p->m, MR);
 
     for (int jc = n0; jc < n1; jc += nc_step) {
         const int nc = imin(nc_step, n1 - jc);
@@ -287,7 +289,12 @@ void cedge_gemm_tile(const cedge_isa *isa, int tid, const cedge_gemm_problem *p,
             up.cmax = p->cmax;
             for (int ic = m0; ic < m1; ic += mc_step) {
                 const int mc = imin(mc_step, m1 - ic);
-                pack_a(p, MR, ic, mc, pc, kc, apack);
+                // Blocks start on whole MR panels (m0 and mc_step are multiples of MR), so a block of the
+                // whole-A packing is the same panels pack_a would write for it.
+                if (apre)
+                    apack = (float *)apre + (size_t)pc * mpad + (size_t)(ic / MR) * kc * MR;
+                else
+                    pack_a(p, MR, ic, mc, pc, kc, apack);
                 for (int jr = 0; jr < nc; jr += NR) {
                     const int nr = imin(NR, nc - jr);
                     const float *bp = in_place ? p->b.b + jc + jr : bpack + (size_t)(jr / NR) * kc * NR;
@@ -307,12 +314,40 @@ void cedge_gemm_tile(const cedge_isa *isa, int tid, const cedge_gemm_problem *p,
     }
 }
 
+void cedge_gemm_tile(const cedge_isa *isa, int tid, const cedge_gemm_problem *p, int m0, int m1, int n0,
+                     int n1) {
+    gemm_tile(isa, tid, p, NULL, m0, m1, n0, n1);
+}
+
 // ---- parallel driver ----------------------------------------------------------------------------------------
 typedef struct {
     const cedge_isa *isa;
     const cedge_gemm_problem *problems;
+    const float *apre;
     int tiles_m, tiles_n;
 } gemm_run_ctx;
+
+// A batched conv runs one problem per image with the same weights as A. Packing A per problem costs M*K
+// strided reads each time, which for the small-N layers (7x7: 55-61 columns) is a large share of the
+// problem's M*K*N FMAs; packing it once per run for all problems removes that. Layout: per K block pc (the
+// same kc_step blocking gemm_tile uses), ceil(m/MR) panels of kc x MR, the block at dst + pc * round_up(m, MR).
+static const float *pack_a_whole(const cedge_isa *isa, const cedge_gemm_problem *problems, int count) {
+    const cedge_gemm_problem *p0 = &problems[0];
+    if (count < 2 || p0->k <= 0) return NULL;
+    for (int i = 1; i < count; i++) {
+        const cedge_gemm_problem *q = &problems[i];
+        if (q->a != p0->a || q->lda != p0->lda || q->trans_a != p0->trans_a || q->alpha != p0->alpha ||
+            q->m != p0->m || q->k != p0->k)
+            return NULL;
+    }
+    const int MR = isa->mr, k = p0->k;
+    const int kc_step = balanced_block(k, isa->kc, 1);
+    const size_t mpad = (size_t)round_up(p0->m, MR);
+    // Only the calling thread, outside tasks, uses this slot (like the other shared ones).
+    float *dst = cedge_scratch(0, CEDGE_SCR_APACK, mpad * (size_t)k);
+    for (int pc = 0; pc < k; pc += kc_step) pack_a(p0, MR, 0, p0->m, pc, imin(kc_step, k - pc), dst + (size_t)pc * mpad);
+    return dst;
+}
 
 static void gemm_run_task(void *vctx, int task, int tid) {
     const gemm_run_ctx *x = vctx;
@@ -324,14 +359,14 @@ static void gemm_run_task(void *vctx, int task, int tid) {
     const int mu = ceil_div(p->m, MR), nu = ceil_div(p->n, NR);
     const int m0 = (int)((long)tm * mu / x->tiles_m) * MR, m1 = imin(p->m, (int)((long)(tm + 1) * mu / x->tiles_m) * MR);
     const int n0 = (int)((long)tn * nu / x->tiles_n) * NR, n1 = imin(p->n, (int)((long)(tn + 1) * nu / x->tiles_n) * NR);
-    cedge_gemm_tile(x->isa, tid, p, m0, m1, n0, n1);
+    gemm_tile(x->isa, tid, p, x->apre, m0, m1, n0, n1);
 }
 
 void cedge_gemm_run(const cedge_isa *isa, const cedge_gemm_problem *problems, int count) {
     if (count <= 0) return;
     const cedge_gemm_problem *p0 = &problems[0];
     if (p0->m <= 0 || p0->n <= 0) return;
-    gemm_run_ctx x = {isa, problems, 1, 1};
+    gemm_run_ctx x = {isa, problems, pack_a_whole(isa, problems, count), 1, 1};
     const int width = cedge_pool_width();
     const double flops = 2.0 * p0->m * p0->n * (p0->k > 0 ? p0->k : 1) * count;
     // Below ~100k flops a thread hand-off costs more than it saves.

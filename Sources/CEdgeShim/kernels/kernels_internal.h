@@ -151,6 +151,7 @@ enum {
     CEDGE_SCR_JOBS,     // arrays of GEMM problems
     CEDGE_SCR_KOFF,     // conv: per-k offsets of the shifted-window B matrix
     CEDGE_SCR_VOUT,     // conv: virtual (pitch-padded) output planes
+    CEDGE_SCR_APACK,    // GEMM: op(A) packed once for a batch of problems that share it (conv weights)
     CEDGE_SCR_SLOTS
 };
 float *cedge_scratch(int tid, int slot, size_t count);

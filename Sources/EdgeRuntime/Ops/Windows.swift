@@ -1,27 +1,44 @@
 // Sliding-window geometry shared by Conv, ConvTranspose and pooling: kernel, strides, dilations, pads.
 
-struct WindowGeometry {
-    var kernel: [Int]
-    var strides: [Int]
-    var dilations: [Int]
-    var padBegin: [Int]
-    var padEnd: [Int]
-    var outSize: [Int]
+public struct WindowGeometry {
+    public var kernel: [Int]
+    public var strides: [Int]
+    public var dilations: [Int]
+    public var padBegin: [Int]
+    public var padEnd: [Int]
+    public var outSize: [Int]
 }
 
-enum Windows {
+/// Why a node's window attributes do not resolve (each caller wraps it in its own error type).
+public enum WindowError: Error {
+    case shape(String)
+    case unknownAutoPad(String)
+}
+
+public enum Windows {
     /// Resolves pads and output sizes of a forward window op (Conv, MaxPool, AveragePool).
     static func forward(_ ctx: OpContext, inSize: [Int], kernel: [Int], ceilMode: Bool = false)
         throws(ModelLoadError) -> WindowGeometry {
+        do { return try resolve(ctx.node, inSize: inSize, kernel: kernel, ceilMode: ceilMode) } catch {
+            switch error {
+            case .shape(let reason): throw ctx.shapeError(reason)
+            case .unknownAutoPad(let value):
+                throw .invalidAttribute(node: ctx.node.label, attribute: "auto_pad", reason: "has unknown value \(value)")
+            }
+        }
+    }
+
+    /// The same for any holder of the node (the cloud trainer compiles the same graphs).
+    public static func resolve(_ node: Node, inSize: [Int], kernel: [Int], ceilMode: Bool = false)
+        throws(WindowError) -> WindowGeometry {
         let k = inSize.count
-        let node = ctx.node
         let strides = node.ints("strides") ?? [Int](repeating: 1, count: k)
         let dilations = node.ints("dilations") ?? [Int](repeating: 1, count: k)
         if strides.count != k || dilations.count != k || kernel.count != k {
-            throw ctx.shapeError("strides/dilations/kernel_shape must have \(k) entries")
+            throw .shape("strides/dilations/kernel_shape must have \(k) entries")
         }
         if strides.contains(where: { $0 < 1 }) || dilations.contains(where: { $0 < 1 }) || kernel.contains(where: { $0 < 1 }) {
-            throw ctx.shapeError("strides, dilations and kernel sizes must be positive")
+            throw .shape("strides, dilations and kernel sizes must be positive")
         }
         var padBegin = [Int](repeating: 0, count: k), padEnd = padBegin, out = padBegin
         let autoPad = node.string("auto_pad") ?? "NOTSET"
@@ -37,7 +54,7 @@ enum Windows {
                 out[i] = (inSize[i] - span + strides[i]) / strides[i]
             case "NOTSET", "":
                 let pads = node.ints("pads") ?? [Int](repeating: 0, count: 2 * k)
-                if pads.count != 2 * k { throw ctx.shapeError("pads must have \(2 * k) entries") }
+                if pads.count != 2 * k { throw .shape("pads must have \(2 * k) entries") }
                 padBegin[i] = pads[i]
                 padEnd[i] = pads[i + k]
                 let extent = inSize[i] + padBegin[i] + padEnd[i] - span
@@ -49,9 +66,9 @@ enum Windows {
                     out[i] = extent >= 0 ? extent / strides[i] + 1 : 0
                 }
             default:
-                throw .invalidAttribute(node: ctx.label, attribute: "auto_pad", reason: "has unknown value \(autoPad)")
+                throw .unknownAutoPad(autoPad)
             }
-            if out[i] < 1 { throw ctx.shapeError("window does not fit: output size \(out[i]) on axis \(i + 2)") }
+            if out[i] < 1 { throw .shape("window does not fit: output size \(out[i]) on axis \(i + 2)") }
         }
         return WindowGeometry(kernel: kernel, strides: strides, dilations: dilations, padBegin: padBegin,
                               padEnd: padEnd, outSize: out)
