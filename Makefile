@@ -29,7 +29,7 @@ test: build
 	$(SWIFT) test $(BUILD_FLAGS)
 	Tests/Fuzz/run.sh 10
 	$(BIN)/cema conformance --quiet $(TESTDATA)/node $(TESTDATA)/simple $(TESTDATA)/pytorch-converted $(TESTDATA)/pytorch-operator
-	$(MAKE) cross-test
+	@$(CROSS_TEST_ALL)
 
 # libFuzzer targets for the frame and patch decoders (Tests/Fuzz/): 10 s each inside `make test`,
 # FUZZ_SECONDS each here. Findings land in .build-fuzz/<target>/findings/.
@@ -93,8 +93,12 @@ cross: setup
 cross-all: setup
 	@for t in $(CROSS_TARGETS); do scripts/cross-build.sh build $$t || exit 1; done
 
+# Called directly by `test` (not through `make cross-test`): a second `swift build` after `swift test` would
+# recompile the dependencies for nothing.
+CROSS_TEST_ALL = failed=0; for t in $(CROSS_TARGETS); do scripts/cross-build.sh test $$t || failed=1; done; exit $$failed
+
 cross-test: build
-	@failed=0; for t in $(CROSS_TARGETS); do scripts/cross-build.sh test $$t || failed=1; done; exit $$failed
+	@$(CROSS_TEST_ALL)
 
 clean:
 	rm -rf .build .build-* out
