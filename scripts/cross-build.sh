@@ -3,8 +3,9 @@
 # cross gcc, libprotobuf-c from Debian's arm64/armhf packages (scripts/make-sysroot.sh).
 #
 #   scripts/cross-build.sh build TARGET     -> out/TARGET/edge-agent (stripped) + edge-agent.debug
-#   scripts/cross-build.sh test  TARGET     builds, then runs it under qemu (ONNX backend cases, and
-#                                           models/edge.onnx against the host build when both exist)
+#   scripts/cross-build.sh test  TARGET     builds, then runs it under qemu (ONNX backend cases,
+#                                           models/edge.onnx against the host build, and on aarch64 the
+#                                           board daemon against a host `cema serve` on loopback)
 # TARGET: aarch64 (aarch64-linux-gnu) or armv7 (arm-linux-gnueabihf). The target's settings live in
 # toolchains/<triple>.mk ("NAME := value" lines, also read by the Makefile).
 #
@@ -179,7 +180,7 @@ run_tests() {
 
     # 2. The product model against the host build: same input, outputs within 1e-5.
     # Both are required: the model ships with the repository and `make cross-test` builds the host CLI first.
-    local model="models/edge.onnx" host_cema="$root/.build/release/cema"
+    local model="models/edge.onnx" host_cema="${HOST_CEMA:-$root/.build/release/cema}"
     if [ ! -f "$model" ] || [ ! -x "$host_cema" ]; then
         log "FAIL: the edge.onnx comparison needs $model and $host_cema"
         failures=$((failures + 1))
@@ -197,8 +198,69 @@ run_tests() {
             failures=$((failures + 1))
         fi
     fi
+    # 3. The board daemon against the host cloud on loopback (aarch64 only: one board build is enough to
+    #    show the loop, and the whole of `make test` must stay short): a severity-5 gaussian-noise
+    #    FMNIST-C stream, `cema serve` adapting, patches installed between batches. The accuracy of the
+    #    last quarter of the batches must beat the first quarter's, with at least one patch installed.
+    if [ "$target" = aarch64 ]; then
+        if [ -x "$host_cema" ]; then
+            run_daemon_test "$binary" "$host_cema" || failures=$((failures + 1))
+        else
+            log "FAIL: the daemon test needs $host_cema"
+            failures=$((failures + 1))
+        fi
+    fi
     if [ $failures -eq 0 ]; then log "cross tests passed"; else log "$failures cross test(s) failed"; fi
     return $failures
+}
+
+DAEMON_FRAMES="${DAEMON_FRAMES:-1024}"
+
+# run_daemon_test BINARY HOST_CEMA: edge-agent daemon under qemu, cema serve on the host, 127.0.0.1.
+run_daemon_test() {
+    local binary="$1" cema="$2" work="$out/test/daemon" started=$SECONDS
+    rm -rf "$work"
+    mkdir -p "$work"
+    "$cema" keygen --out "$work/key" >/dev/null
+    "$cema" corrupt --corruption gaussian_noise --severity 5 --count "$DAEMON_FRAMES" --out "$work/stream" >/dev/null
+    local images="$work/stream/gaussian_noise/5/images-idx3-ubyte" labels="$work/stream/gaussian_noise/5/labels-idx1-ubyte"
+    "$cema" serve --key "$work/key" --port 0 --host 127.0.0.1 --port-file "$work/port" --seconds 300 \
+        > "$work/cloud.log" 2>&1 &
+    local cloud=$! i
+    for i in $(seq 100); do [ -s "$work/port" ] && break; sleep 0.1; done
+    if [ ! -s "$work/port" ]; then
+        kill "$cloud" 2>/dev/null; wait "$cloud" 2>/dev/null
+        log "FAIL: cema serve did not start: $(tail -n 3 "$work/cloud.log")"
+        return 1
+    fi
+    local port status=0
+    port="$(cat "$work/port")"
+    log "qemu: edge-agent daemon, $DAEMON_FRAMES frames of gaussian_noise/5, cloud 127.0.0.1:$port"
+    # --sync-ms: wait for the cloud's answer to each batch (lockstep, as in `cema simulate`), so the run
+    # shows the adaptation rather than how far qemu outruns the cloud.
+    "$CROSS_QEMU" "$binary" daemon models/edge.onnx --store "$work/store" --pubkey "$work/key.pub" \
+        --cloud "127.0.0.1:$port" --frames "$images" --labels "$labels" --batch 64 --sync-ms 60000 \
+        --device-id "qemu-$target" > "$work/daemon.log" 2>&1 || status=$?
+    kill "$cloud" 2>/dev/null; wait "$cloud" 2>/dev/null || true
+    # Per-batch lines: "batch N frames F accuracy A% uploaded U version V cloud up".
+    local verdict
+    verdict="$(awk '
+        /^batch [0-9]+ frames [0-9]+ accuracy / { a[n++] = $6 + 0 }
+        /^edge-agent: served / { if (match($0, /patches installed [0-9]+/)) p = substr($0, RSTART + 18, RLENGTH - 18) + 0 }
+        END {
+            q = int(n / 4); if (q < 1) { print "FAIL no batches"; exit }
+            for (i = 0; i < q; i++) { f += a[i]; l += a[n - q + i] }
+            f /= q; l /= q
+            printf "%s batches %d, first quarter %.2f%%, last quarter %.2f%%, patches installed %d\n", \
+                (l > f && p >= 1) ? "ok" : "FAIL", n, f, l, p
+        }' "$work/daemon.log")"
+    sed -n '1,3p;/^edge-agent: served/p' "$work/daemon.log" | sed "s/^/  [$target] /"
+    awk '/^batch / { if (++k % 4 == 0) print }' "$work/daemon.log" | sed "s/^/  [$target] /"
+    log "daemon: $verdict ($((SECONDS - started)) s)"
+    if [ $status -ne 0 ] || [[ "$verdict" != ok* ]]; then
+        log "FAIL: board daemon (exit $status); logs in $work"
+        return 1
+    fi
 }
 
 case "$mode" in

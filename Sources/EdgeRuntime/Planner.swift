@@ -31,8 +31,10 @@ enum Planner {
 
     /// `fixedInputs` are graph inputs whose values are known when preparing: they become constants
     /// (and stop being session inputs), so shape-carrying inputs fold like initializers.
-    static func plan(graph: Graph, inputShapes: [String: [Int]], inputTypes: [String: ElementType] = [:],
-                     fixedInputs: [String: Tensor] = [:]) throws(ModelLoadError) -> Plan {
+    static func plan(graph original: Graph, inputShapes: [String: [Int]], inputTypes: [String: ElementType] = [:],
+                     fixedInputs: [String: Tensor] = [:], options: PrepareOptions = PrepareOptions()) throws(ModelLoadError) -> Plan {
+        var graph = options.fuseQuantized ? QuantizedFusion.rewrite(original) : original
+        if options.precision == .fp16 { graph = HalfPrecisionWeights.rewrite(graph) }
         var ids: [String: Int] = [:]
         var values: [ValueInfo] = []
         var names: [String] = []
@@ -132,6 +134,10 @@ enum Planner {
         var outputIds: [Int] = []
         for declared in graph.outputs {
             guard let id = ids[declared.name] else { throw .missingInput(name: declared.name, node: "graph output") }
+            outputIds.append(id)
+        }
+        for name in options.observe {
+            guard let id = ids[name] else { throw .missingInput(name: name, node: "observed value") }
             outputIds.append(id)
         }
 

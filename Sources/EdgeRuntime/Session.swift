@@ -119,13 +119,13 @@ public final class Model {
     /// `fixedInputs` are inputs whose values are known now (shape tensors fed as inputs): they are
     /// folded in and are no longer session inputs.
     public func prepare(inputShapes: [String: [Int]] = [:], inputTypes: [String: ElementType] = [:],
-                        fixedInputs: [String: Tensor] = [:]) throws(ModelLoadError) -> Session {
+                        fixedInputs: [String: Tensor] = [:], options: PrepareOptions = PrepareOptions()) throws(ModelLoadError) -> Session {
         Session(plan: try Planner.plan(graph: graph, inputShapes: inputShapes, inputTypes: inputTypes,
-                                       fixedInputs: fixedInputs))
+                                       fixedInputs: fixedInputs, options: options))
     }
 
     /// Prepares with the first dimension of every input set to `batch` (other symbolic dims must be fixed).
-    public func prepare(batch: Int) throws(ModelLoadError) -> Session {
+    public func prepare(batch: Int, options: PrepareOptions = PrepareOptions()) throws(ModelLoadError) -> Session {
         var shapes: [String: [Int]] = [:]
         for input in graph.inputs {
             guard let declared = input.shape else { continue }
@@ -141,6 +141,6 @@ public final class Model {
             }
             shapes[input.name] = shape
         }
-        return try prepare(inputShapes: shapes)
+        return try prepare(inputShapes: shapes, options: options)
     }
 }

@@ -7,5 +7,5 @@ struct CEMA: ParsableCommand {
         commandName: "cema",
         abstract: "CEMA edge runtime: run, inspect and adapt ONNX models for edge boards.",
         subcommands: [Inspect.self, Run.self, Conformance.self, Compare.self, Bench.self, Demo.self, Corrupt.self, Evaluate.self,
-                      Simulate.self, PatchCommand.self, KeygenCommand.self, FlashCommand.self, BenchCloud.self])
+                      Simulate.self, Quantize.self, PatchCommand.self, KeygenCommand.self, FlashCommand.self, ServeCommand.self, BenchCloud.self])
 }

@@ -4,6 +4,22 @@ import EdgeRuntime
 import Foundation
 import Simulation
 
+extension BatchClassifier {
+    /// Top-1 class of every image, in order.
+    func allPredictions(_ images: IDXImages) -> [Int] {
+        var out: [Int] = []
+        images.pixels.withUnsafeBufferPointer { px in
+            var first = 0
+            while first < images.count {
+                let n = min(batch, images.count - first)
+                out += predictions(logits(px.baseAddress! + first * pixelsPerImage, count: n), count: n)
+                first += n
+            }
+        }
+        return out
+    }
+}
+
 struct Evaluate: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Accuracy on the clean test set and, with --corruption, on FMNIST-C streams.",
@@ -22,6 +38,10 @@ struct Evaluate: ParsableCommand {
     @Option(help: "Kernel threads (0: all cores).") var threads: Int = 0
     @Option(help: "Also write the grid as Markdown to this file.") var markdown: String?
     @Flag(help: "Skip the clean-set row.") var noClean = false
+    @Option(help: "fp32, or fp16 (weights rounded through binary16, arithmetic in fp32). int8: give a QDQ model (cema quantize).")
+    var precision = "fp32"
+    @Option(help: "Write the clean-set predictions here, one class index per line (top-1 agreement between models and runtimes).")
+    var predictions: String?
 
     func run() throws {
         if (images == nil) != (labels == nil) { fail("--images and --labels go together") }
@@ -40,17 +60,22 @@ struct Evaluate: ParsableCommand {
         }
         let classifier: BatchClassifier
         do {
-            classifier = try BatchClassifier(model: loadModel(model), name: model, batch: batch,
+            guard let p = Precision(rawValue: precision) else { fail("--precision must be fp32 or fp16") }
+            classifier = try BatchClassifier(model: loadModel(model).converted(to: p), name: model, batch: batch,
                                              rows: dataset.images.rows, columns: dataset.images.columns)
         } catch { fail("\(error)") }
 
-        print("\(model): \(dataset.count) images, batch \(batch), \(RuntimeThreads.current) threads, kernels \(Platform.kernelISA)")
+        print("\(model): \(dataset.count) images, batch \(batch), \(RuntimeThreads.current) threads, kernels \(Platform.kernelISA), \(precision)")
         var grid = AccuracyGrid()
         let streams = corruptions.flatMap { c in severities.map { (c, $0) } }
         let progress = ProgressLine(total: streams.count + (noClean ? 0 : 1), label: "evaluate")
         if !noClean {
             let correct = classifier.correctCount(dataset.images, dataset.labels)
             grid.clean = .init(correct: correct, total: dataset.count)
+            if let predictions {
+                let text = classifier.allPredictions(dataset.images).map { "\($0)\n" }.joined()
+                guard FileManager.default.createFile(atPath: predictions, contents: Data(text.utf8)) else { fail("cannot write \(predictions)") }
+            }
             progress.step("clean \(percent(grid.clean!.accuracy))%")
         }
         let suite = CorruptionSuite(seed: seed)

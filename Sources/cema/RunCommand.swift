@@ -12,6 +12,8 @@ struct Run: ParsableCommand {
     @Option(name: .long, help: "Output TensorProto file, in the model's output order (repeatable).")
     var output: [String] = []
     @Option(help: "Kernel threads (default: all cores).") var threads: Int = 0
+    @Option(help: "fp32, or fp16 (weights rounded through binary16, arithmetic in fp32). QDQ models run int8 either way.")
+    var precision = "fp32"
 
     func run() throws {
         RuntimeThreads.set(threads)
@@ -32,7 +34,8 @@ struct Run: ParsableCommand {
             } catch { fail("\(error)") }
         }
         do {
-            let session = try m.prepare(inputShapes: shapes, inputTypes: types)
+            guard let p = Precision(rawValue: precision) else { fail("--precision must be fp32 or fp16") }
+            let session = try m.prepare(inputShapes: shapes, inputTypes: types, options: PrepareOptions(precision: p))
             let results = try session.run(tensors)
             if output.isEmpty {
                 for (k, t) in results.enumerated() { print("\(session.outputNames[k]) \(t.type.name) \(describeShape(t.shape))") }

@@ -3,6 +3,7 @@
 #define CEDGESHIM_H
 #include "cedge_onnx.h"
 #include "cedge_kernels.h"
+#include "cedge_qkernels.h"
 #include "cedge_platform.h"
 #include "cedge_math.h"
 #include "cedge_sha256.h"
@@ -12,4 +13,5 @@
 #include "cedge_signature.h"
 #include "cedge_store_io.h"
 #include "cedge_serial.h"
+#include "cedge_socket.h"
 #endif

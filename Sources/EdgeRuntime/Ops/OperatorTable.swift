@@ -3,6 +3,7 @@
 enum OperatorTable {
     static func build(_ ctx: OpContext) throws(ModelLoadError) -> OpBuild {
         let node = ctx.node
+        if node.domain == QuantizedFusion.domain { return try QuantizedConv.build(ctx) }
         if !node.domain.isEmpty {
             throw .unsupportedOperator(op: "\(node.domain).\(node.opType)", node: node.label, reason: "operator domain \(node.domain) is not supported")
         }
@@ -77,6 +78,8 @@ enum OperatorTable {
         case "DepthToSpace": return try LayoutOps.depthSpace(ctx, toSpace: true)
         case "SpaceToDepth": return try LayoutOps.depthSpace(ctx, toSpace: false)
         case "Cast", "CastLike": return try CastOps.build(ctx)
+        case "QuantizeLinear": return try QuantizeOps.quantize(ctx)
+        case "DequantizeLinear": return try QuantizeOps.dequantize(ctx)
         case "ReduceSum": return try ReduceOps.reduce(ctx, .sum)
         case "ReduceMean": return try ReduceOps.reduce(ctx, .mean)
         case "ReduceMax": return try ReduceOps.reduce(ctx, .max)

@@ -1,0 +1,167 @@
+// Plan-time rewrite of QDQ graphs: DQ(x) -> Conv/Gemm <- DQ(W int8) [-> BatchNormalization] [-> Relu/Clip]
+// [-> Q] becomes one int8 node. The BatchNormalization is folded into the requantization at run time (from
+// the live parameters, so patches take effect), never into the weights. Anything else stays as it is and
+// runs dequantize -> fp32 op -> quantize.
+
+enum QuantizedFusion {
+    /// Domain of the fused nodes; ONNX files cannot name it by accident (OperatorTable checks it first).
+    static let domain = "cema.fused"
+
+    /// Input positions of a fused node (empty name = absent).
+    enum Slot {
+        static let x = 0, w = 1, xScale = 2, xZero = 3, wScale = 4, wZero = 5, bias = 6, yScale = 7, yZero = 8
+        static let gamma = 9, beta = 10, mean = 11, variance = 12
+        static let count = 13
+    }
+
+    /// What follows the convolution: 0 nothing, 1 Relu, 2 Clip (bounds in clip_min/clip_max).
+    enum Activation {
+        static let none = 0, relu = 1, clip = 2
+    }
+
+    static func rewrite(_ graph: Graph) -> Graph {
+        var producer: [String: Int] = [:]
+        var consumers: [String: [Int]] = [:]
+        for (i, node) in graph.nodes.enumerated() {
+            for out in node.outputs where !out.isEmpty { producer[out] = i }
+            for input in node.inputs where !input.isEmpty { consumers[input, default: []].append(i) }
+        }
+        let graphOutputs = Set(graph.outputs.map { $0.name })
+        let initializers = graph.initializers
+
+        func isInitializer(_ name: String) -> Bool { !name.isEmpty && initializers[name] != nil }
+        func dequantizer(of name: String) -> Node? {
+            guard let p = producer[name] else { return nil }
+            let n = graph.nodes[p]
+            return n.domain.isEmpty && n.opType == "DequantizeLinear" ? n : nil
+        }
+        /// The node that alone reads `name`, when nothing else (not even the graph's outputs) does.
+        func soleConsumer(_ name: String) -> Int? {
+            guard !graphOutputs.contains(name), let c = consumers[name], c.count == 1 else { return nil }
+            return graph.nodes[c[0]].domain.isEmpty ? c[0] : nil
+        }
+        func scalarConstant(_ name: String, _ types: [ElementType]) -> Bool {
+            guard let t = initializers[name] else { return false }
+            return t.count == 1 && types.contains(t.type)
+        }
+
+        var nodes = graph.nodes
+        var removed = Set<Int>()
+        var fusedAny = false
+        for (index, node) in graph.nodes.enumerated() where node.domain.isEmpty {
+            let isGemm = node.opType == "Gemm"
+            guard node.opType == "Conv" || isGemm, node.outputs.count == 1 else { continue }
+            if isGemm && (node.int("transA", default: 0) != 0 || node.int("transB", default: 0) != 1) { continue }
+            // Activation: a per-tensor DQ with an explicit zero point, so its type is known now.
+            guard let dx = node.input(0).flatMap(dequantizer), let xq = dx.input(0), let xs = dx.input(1),
+                  let xz = dx.input(2), scalarConstant(xs, [.float32]), scalarConstant(xz, [.uint8, .int8])
+            else { continue }
+            // Weights: int8 initializer, symmetric (zero point absent or all zeros), per tensor or per output channel.
+            guard let dw = node.input(1).flatMap(dequantizer), let wq = dw.input(0), let ws = dw.input(1),
+                  let w = initializers[wq], w.type == .int8, w.shape.count >= 2,
+                  let wsT = initializers[ws], wsT.type == .float32,
+                  wsT.count == 1 || (wsT.count == w.shape[0] && dw.int("axis", default: 1) == 0)
+            else { continue }
+            let wz = dw.input(2) ?? ""
+            if !wz.isEmpty {
+                guard let z = initializers[wz], z.type == .int8, z.int64s().allSatisfy({ $0 == 0 }) else { continue }
+            }
+            // Bias: a float initializer or a DQ of initializers (int32 bias), folded to a constant when planning.
+            var bias = ""
+            if let b = node.input(2) {
+                if isInitializer(b) {
+                    bias = b
+                } else if let db = dequantizer(of: b), db.inputs.allSatisfy({ $0.isEmpty || isInitializer($0) }) {
+                    bias = b
+                } else { continue }
+            }
+
+            var chain: [Int] = []
+            var current = node.outputs[0]
+            var bn: Node? = nil
+            var activation = Activation.none
+            var clipMin = -Float.infinity, clipMax = Float.infinity
+            var q: Node? = nil
+            if let c = soleConsumer(current), graph.nodes[c].opType == "BatchNormalization" {
+                let n = graph.nodes[c]
+                let params = (1...4).map { n.input($0) ?? "" }
+                if n.inputs.first == current, n.int("training_mode", default: 0) == 0, n.outputs.count == 1,
+                   params.allSatisfy({ initializers[$0]?.type == .float32 }) {
+                    bn = n
+                    chain.append(c)
+                    current = n.outputs[0]
+                }
+            }
+            if let c = soleConsumer(current), graph.nodes[c].inputs.first == current, graph.nodes[c].outputs.count == 1 {
+                let n = graph.nodes[c]
+                if n.opType == "Relu" {
+                    activation = Activation.relu
+                } else if n.opType == "Clip" {
+                    if n.opsetVersion < 11 {
+                        clipMin = n.float("min", default: -Float.infinity)
+                        clipMax = n.float("max", default: Float.infinity)
+                        activation = Activation.clip
+                    } else {
+                        let lo = n.input(1), hi = n.input(2)
+                        if (lo == nil || scalarConstant(lo!, [.float32])) && (hi == nil || scalarConstant(hi!, [.float32])) {
+                            if let lo { clipMin = initializers[lo]!.floats()[0] }
+                            if let hi { clipMax = initializers[hi]!.floats()[0] }
+                            activation = Activation.clip
+                        }
+                    }
+                }
+                if activation != Activation.none {
+                    chain.append(c)
+                    current = n.outputs[0]
+                }
+            }
+            if let c = soleConsumer(current), graph.nodes[c].opType == "QuantizeLinear", graph.nodes[c].inputs.first == current {
+                let n = graph.nodes[c]
+                if let ys = n.input(1), let yz = n.input(2), scalarConstant(ys, [.float32]), scalarConstant(yz, [.uint8, .int8]) {
+                    q = n
+                    chain.append(c)
+                    current = n.outputs[0]
+                }
+            }
+
+            var inputs = [String](repeating: "", count: Slot.count)
+            inputs[Slot.x] = xq
+            inputs[Slot.w] = wq
+            inputs[Slot.xScale] = xs
+            inputs[Slot.xZero] = xz
+            inputs[Slot.wScale] = ws
+            inputs[Slot.wZero] = wz
+            inputs[Slot.bias] = bias
+            if let q {
+                inputs[Slot.yScale] = q.inputs[1]
+                inputs[Slot.yZero] = q.inputs[2]
+            }
+            if let bn {
+                for k in 0..<4 { inputs[Slot.gamma + k] = bn.inputs[1 + k] }
+            }
+            var attributes = node.attributes
+            attributes["bn_epsilon"] = .float(bn?.float("epsilon", default: 1e-5) ?? 0)
+            attributes["activation"] = .int(activation)
+            attributes["clip_min"] = .float(clipMin)
+            attributes["clip_max"] = .float(clipMax)
+            nodes[index] = Node(opType: isGemm ? "QGemm" : "QConv", domain: domain, name: node.name, inputs: inputs,
+                                outputs: [current], attributes: attributes, opsetVersion: node.opsetVersion)
+            for c in chain { removed.insert(c) }
+            fusedAny = true
+        }
+        if !fusedAny { return graph }
+
+        var kept: [Node] = []
+        for (i, n) in nodes.enumerated() where !removed.contains(i) { kept.append(n) }
+        // The weight dequantizers (and any activation DQ read by nothing else now) are dead: drop them so
+        // the planner neither folds a float copy of every weight nor runs them.
+        var used = graphOutputs
+        for n in kept { for input in n.inputs where !input.isEmpty { used.insert(input) } }
+        kept = kept.filter { n in
+            !(n.domain.isEmpty && n.opType == "DequantizeLinear" && !n.outputs.contains(where: { used.contains($0) }))
+        }
+        var result = graph
+        result.nodes = kept
+        return result
+    }
+}
