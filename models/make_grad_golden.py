@@ -35,7 +35,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import MODELS_DIR, load_from_onnx  # noqa: E402
+from common import MODELS_DIR, NORM_TYPES, load_from_onnx  # noqa: E402
 
 GOLDEN = os.path.join(MODELS_DIR, "golden")
 N = 16
@@ -180,8 +180,9 @@ def foundation_golden(index: dict) -> None:
     model = make_batch_statistics(load_from_onnx("foundation"))
     for p in model.parameters():
         p.requires_grad_(False)
-    names = [n for n, m in model.named_modules() if isinstance(m, nn.BatchNorm2d)]
-    bns = [m for m in model.modules() if isinstance(m, nn.BatchNorm2d)]
+    # Every norm layer's affine parameters: the BNs and the input standardization (InstanceNorm).
+    names = [n for n, m in model.named_modules() if isinstance(m, NORM_TYPES)]
+    bns = [m for m in model.modules() if isinstance(m, NORM_TYPES)]
     for bn in bns:
         bn.weight.requires_grad_(True)
         bn.bias.requires_grad_(True)
@@ -197,7 +198,7 @@ def foundation_golden(index: dict) -> None:
         w.add(f"foundation.grad.{name}.weight", bn.weight.grad)
         w.add(f"foundation.grad.{name}.bias", bn.bias.grad)
     w.close()
-    print(f"foundation: entropy loss {float(loss.detach()):.6f}, {len(names)} BN layers")
+    print(f"foundation: entropy loss {float(loss.detach()):.6f}, {len(names)} norm layers")
 
 
 def loss_golden(index: dict) -> None:

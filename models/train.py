@@ -181,7 +181,7 @@ def main():
           f"onnxruntime max |diff| vs torch = {summary['ort_max_abs_diff']}", flush=True)
     print(f"  ops: {summary['ops']}")
     print(f"  BN initializers (scale, bias, mean, var): {summary['bn_initializers']}")
-    meta.update({"model": a.model, "arch": {k: list(v) for k, v in ARCHS[a.model].items()},
+    meta.update({"model": a.model, "arch": {k: list(v) if isinstance(v, tuple) else v for k, v in ARCHS[a.model].items()},
                  "params": params, "macs": macs, "bn_layers": n_bn, "bn_affine_elements": bn_affine,
                  "test_accuracy": acc, "onnx": summary})
     with open(meta_path, "w") as f:

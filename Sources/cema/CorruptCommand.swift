@@ -6,13 +6,14 @@ import Simulation
 struct Corrupt: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "corrupt",
-        abstract: "Corrupt a 28x28 IDX data set with the 15 ImageNet-C corruptions (FMNIST-C), deterministically for a seed.",
+        abstract: "Corrupt a 28x28 IDX data set with the ImageNet-C corruptions (FMNIST-C), deterministically for a seed.",
         discussion: "Writes OUT/<corruption>/<severity>/images-idx3-ubyte and labels-idx1-ubyte (.gz with --gzip) "
             + "for every requested pair, OUT/<corruption>/contact-sheet.png (clean row, then one row per severity) and "
             + "OUT/contact-sheet.png (clean row, then one row per pair). Default input: the test split of Debian's "
-            + "dataset-fashion-mnist. Corruptions: \(Corruption.allCases.map(\.rawValue).joined(separator: ", ")).")
+            + "dataset-fashion-mnist. Benchmark corruptions ('all'): \(Corruption.benchmark.map(\.rawValue).joined(separator: ", ")). "
+            + "Validation corruptions ('validation', for choosing hyperparameters only): \(Corruption.validation.map(\.rawValue).joined(separator: ", ")).")
 
-    @Option(help: "A corruption name, a comma-separated list, or 'all'.")
+    @Option(help: "A corruption name, a comma-separated list, 'all' (the 15 benchmark corruptions) or 'validation'.")
     var corruption = "all"
 
     @Option(help: "A severity 1-5, a comma-separated list, or 'all'.")

@@ -2,10 +2,12 @@
 import Simulation
 
 func parseCorruptions(_ text: String) -> [Corruption] {
-    if text == "all" { return Corruption.allCases }
+    if text == "all" { return Corruption.benchmark }
+    if text == "validation" { return Corruption.validation }
     return text.split(separator: ",").map { name in
         guard let c = Corruption(rawValue: String(name)) else {
-            fail("unknown corruption '\(name)'; one of: \(Corruption.allCases.map(\.rawValue).joined(separator: ", ")), all")
+            fail("unknown corruption '\(name)'; one of: \(Corruption.allCases.map(\.rawValue).joined(separator: ", ")), "
+                + "all (the 15 benchmark corruptions), validation (\(Corruption.validation.map(\.rawValue).joined(separator: ", ")))")
         }
         return c
     }

@@ -1,4 +1,5 @@
-// The 15 ImageNet-C corruptions (Hendrycks & Dietterich 2019) at 28x28 grayscale, and their dispatch.
+// The 15 ImageNet-C corruptions (Hendrycks & Dietterich 2019) at 28x28 grayscale, its 4 held-out
+// validation corruptions, and their dispatch.
 
 // Scaling from ImageNet-C's 224x224 to 28x28 (s = 1/8), per corruption. Constants are the originals
 // (make_imagenet_c.py); what changes is only how lengths in pixels are realised.
@@ -19,8 +20,9 @@
 // ImageNet-C also re-saves every output as JPEG quality 85 and truncates to uint8; we keep lossless
 // IDX bytes and round.
 
-/// One corruption type of ImageNet-C, in the order of the reference code (`codebase/constant`).
-/// Raw values are ImageNet-C's names, as used on the command line and in output paths.
+/// One corruption type of ImageNet-C: the 15 benchmark corruptions in the order of the reference code
+/// (`codebase/constant`), then the 4 validation corruptions. Raw values are ImageNet-C's names, as used on
+/// the command line and in output paths.
 public enum Corruption: String, CaseIterable, Sendable {
     case gaussianNoise = "gaussian_noise"
     case shotNoise = "shot_noise"
@@ -37,6 +39,16 @@ public enum Corruption: String, CaseIterable, Sendable {
     case elasticTransform = "elastic_transform"
     case pixelate
     case jpegCompression = "jpeg_compression"
+    // Held out for choosing hyperparameters (ImageNet-C's "extra" set); never in a benchmark table.
+    case speckleNoise = "speckle_noise"
+    case gaussianBlur = "gaussian_blur"
+    case spatter
+    case saturate
+
+    /// The benchmark suite ("all" on the command line).
+    public static let benchmark: [Corruption] = Array(allCases.prefix(15))
+    /// The validation suite ("validation" on the command line).
+    public static let validation: [Corruption] = [.speckleNoise, .gaussianBlur, .spatter, .saturate]
 
     public static let severities = 1...5
     /// Side of the images the suite works on (Fashion-MNIST / MNIST).
@@ -48,7 +60,7 @@ public enum Corruption: String, CaseIterable, Sendable {
     /// Whether the output depends on the random generator (the others are pure functions of the image).
     public var isRandom: Bool {
         switch self {
-        case .defocusBlur, .zoomBlur, .brightness, .contrast, .pixelate, .jpegCompression: return false
+        case .defocusBlur, .zoomBlur, .brightness, .contrast, .pixelate, .jpegCompression, .gaussianBlur, .saturate: return false
         default: return true
         }
     }
@@ -76,6 +88,10 @@ public enum Corruption: String, CaseIterable, Sendable {
         case .elasticTransform: y = Digital.elastic(x, severity: s, rng: &rng)
         case .pixelate: y = Digital.pixelate(x, severity: s)
         case .jpegCompression: return Digital.jpeg(image, severity: s)
+        case .speckleNoise: y = Validation.speckle(x, severity: s, rng: &rng)
+        case .gaussianBlur: y = Validation.gaussianBlur(x, severity: s)
+        case .spatter: y = Validation.spatter(x, severity: s, rng: &rng)
+        case .saturate: y = Validation.saturate(x, severity: s)
         }
         return y.bytes()
     }

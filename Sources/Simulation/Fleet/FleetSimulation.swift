@@ -132,6 +132,8 @@ final class Fleet {
                 case .random: chosen = (0..<batch).map { _ in Double.random(in: 0..<1, using: &random) < randomRate }
                 default: eMax = Double(device.selector.currentEMax)
                 }
+                // What EATA's reliability rule alone (H < E_max0, fixed) would send from the same predictions.
+                r.reliableByEATARule += entropy.filter { $0 < device.selector.eMax0 }.count
                 let n = chosen.filter { $0 }.count
                 batchUploaded += n
                 if n > 0 {

@@ -32,6 +32,9 @@ public struct StreamResult: Sendable {
     public var excludedUnreliable = 0
     public var excludedLowInformation = 0
     public var excludedRedundant = 0
+    /// Samples EATA's reliability rule alone (entropy below the fixed E_max0) would have sent, judged on the
+    /// same predictions as the method's own selection (cloud methods only).
+    public var reliableByEATARule = 0
     public var cloudSteps = 0
     public var seconds = 0.0
     public var timeline: [TimelinePoint] = []
@@ -44,4 +47,5 @@ public struct StreamResult: Sendable {
 
     public var accuracy: Double { samples == 0 ? 0 : Double(correct) / Double(samples) }
     public var uploadShare: Double { samples == 0 ? 0 : Double(uploaded) / Double(samples) }
+    public var eataRuleShare: Double { samples == 0 ? 0 : Double(reliableByEATARule) / Double(samples) }
 }

@@ -34,10 +34,11 @@ public struct SimulationReport {
 
     /// The summary table: one row per method.
     public func summaryTable() -> String {
-        var lines = ["| method | mean accuracy % | uploaded % of stream | bytes up | bytes down | patches | device backward passes | cloud steps |",
-                     "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+        var lines = ["| method | mean accuracy % | uploaded % of stream | EATA rule alone % | bytes up | bytes down | patches | device backward passes | cloud steps |",
+                     "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
         for m in methods {
-            lines.append("| \(m.rawValue) | \(percent(mean(m) { $0.accuracy })) | \(percent(mean(m) { $0.uploadShare })) | "
+            let eataRule = m.usesCloud ? percent(mean(m) { $0.eataRuleShare }) : ""
+            lines.append("| \(m.rawValue) | \(percent(mean(m) { $0.accuracy })) | \(percent(mean(m) { $0.uploadShare })) | \(eataRule) | "
                 + "\(byteText(total(m) { $0.bytesUp })) | \(byteText(total(m) { $0.bytesDown })) | \(total(m) { $0.patches }) | "
                 + "\(total(m) { $0.backwardSamples }) | \(total(m) { $0.cloudSteps }) |")
         }
@@ -60,7 +61,9 @@ public struct SimulationReport {
         var md = ["# CEMA simulation report", ""] + preamble.map { "- \($0)" } + [""]
         md += ["## Summary", "", summaryTable(), "",
                "Bytes are the encoded protobuf messages (UploadBatch up, ParameterPatch down), exactly what would cross the wire. "
-                   + "Device backward passes count samples that went through a backward pass on the device; CEMA's device only runs forward.", "",
+                   + "Device backward passes count samples that went through a backward pass on the device; CEMA's device only runs forward. "
+                   + "\"EATA rule alone\" is the share EATA's reliability rule (entropy below the fixed E_max0) would have uploaded from "
+                   + "the same predictions.", "",
                "![accuracy per stream](accuracy.svg)", "", "![uploads per stream](uploads.svg)", "",
                "## Accuracy per stream (%)", "", streamTable { $0.accuracy }, "",
                "## Uploaded share of each stream (%)", "", streamTable({ $0.uploadShare }, only: { $0.usesCloud }), "",
