@@ -4,12 +4,11 @@
 public struct SerialLink {
     public var codec: FrameCodec
     public let port: SerialPort
-    private var lastTickNs: UInt64
+    private var clock = LinkClock()
 
     public init(port: SerialPort, codec: FrameCodec) {
         self.port = port
         self.codec = codec
-        self.lastTickNs = Platform.monotonicNanoseconds()
     }
 
     /// One step: flush output, wait up to `waitMs` for input, feed it, advance the codec's clock.
@@ -18,12 +17,7 @@ public struct SerialLink {
         try port.write(codec.takeOutput())
         let bytes = try port.read(timeoutMs: waitMs)
         if !bytes.isEmpty { codec.receive(bytes) }
-        let now = Platform.monotonicNanoseconds()
-        let elapsed = Int((now - lastTickNs) / 1_000_000)
-        if elapsed > 0 {
-            codec.tick(elapsedMs: elapsed)
-            lastTickNs += UInt64(elapsed) * 1_000_000
-        }
+        clock.advance(&codec)
         try port.write(codec.takeOutput())
         return codec.takeEvents()
     }

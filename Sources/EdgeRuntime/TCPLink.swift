@@ -6,12 +6,11 @@
 public struct TCPLink {
     public var codec: FrameCodec
     public private(set) var connection: TCPConnection
-    private var lastTickNs: UInt64
+    private var clock = LinkClock()
 
     public init(connection: TCPConnection, codec: FrameCodec) {
         self.connection = connection
         self.codec = codec
-        self.lastTickNs = Platform.monotonicNanoseconds()
     }
 
     /// Continues over a new connection: what the codec had in flight goes out on it (after a retransmission
@@ -28,12 +27,7 @@ public struct TCPLink {
         try connection.write(codec.takeOutput())
         let bytes = try connection.read(timeoutMs: waitMs)
         if !bytes.isEmpty { codec.receive(bytes) }
-        let now = Platform.monotonicNanoseconds()
-        let elapsed = Int((now - lastTickNs) / 1_000_000)
-        if elapsed > 0 {
-            codec.tick(elapsedMs: elapsed)
-            lastTickNs += UInt64(elapsed) * 1_000_000
-        }
+        clock.advance(&codec)
         try connection.write(codec.takeOutput())
         return codec.takeEvents()
     }
