@@ -35,6 +35,8 @@ enum Planner {
                      fixedInputs: [String: Tensor] = [:], options: PrepareOptions = PrepareOptions()) throws(ModelLoadError) -> Plan {
         var graph = options.fuseQuantized ? QuantizedFusion.rewrite(original) : original
         if options.precision == .fp16 { graph = HalfPrecisionWeights.rewrite(graph) }
+        // After the fp16 rewrite, which only recognises plain Conv nodes; observed values stay unfused.
+        if options.fuseFloat { graph = FloatFusion.rewrite(graph, keep: Set(options.observe)) }
         var ids: [String: Int] = [:]
         var values: [ValueInfo] = []
         var names: [String] = []

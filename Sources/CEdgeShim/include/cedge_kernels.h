@@ -40,6 +40,18 @@ typedef struct {
 
 // Conv: w is [out_channels, in_channels/groups, k...], bias [out_channels] or NULL.
 void cedge_conv_f32(const cedge_conv_desc *d, const float *x, const float *w, const float *bias, float *y);
+// Conv with a per-output-channel affine epilogue (a BatchNormalization folded in at run time): with s the plain
+// convolution sum, y = clamp(s * scale[oc] + shift[oc]). scale NULL means 1 and shift NULL means 0, so
+// cedge_conv_f32 is this with scale NULL and shift = bias.
+void cedge_conv_f32_affine(const cedge_conv_desc *d, const float *x, const float *w, const float *scale,
+                           const float *shift, float *y);
+// The same with the weights packed once (for constant weights): cedge_conv_f32_packed_bytes is the buffer size
+// (0 when this conv on the current code path has no packed form: pass NULL then), cedge_conv_f32_pack fills a
+// 64-byte aligned buffer of that size. A pack made before another code path was selected is ignored.
+size_t cedge_conv_f32_packed_bytes(const cedge_conv_desc *d);
+void cedge_conv_f32_pack(const cedge_conv_desc *d, const float *w, void *packed);
+void cedge_conv_f32_affine_packed(const cedge_conv_desc *d, const float *x, const float *w, const void *packed,
+                                  const float *scale, const float *shift, float *y);
 // ConvTranspose: w is [in_channels, out_channels/groups, k...], bias [out_channels] or NULL.
 // pad_begin/out_size follow ONNX's ConvTranspose meaning (output may be cropped by pads).
 void cedge_conv_transpose_f32(const cedge_conv_desc *d, const float *x, const float *w, const float *bias,

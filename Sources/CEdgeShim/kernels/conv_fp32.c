@@ -1,5 +1,6 @@
 // Convolution: portable direct loops, and the fast paths (implicit im2col GEMM, 1x1 direct GEMM, single
-// output column as dot products, depthwise direct) with fused bias and clamp.
+// output column as dot products, depthwise direct). Every path ends in the same epilogue:
+// y = clamp(sum * scale[oc] + shift[oc]), scale NULL meaning 1 and shift NULL meaning 0.
 #include <math.h>
 #include <string.h>
 
@@ -66,7 +67,7 @@ static inline float clampf(float v, float lo, float hi) {
 
 // ---- portable reference -----------------------------------------------------------------------------------
 static void conv_portable(const cedge_conv_desc *d, const cedge_geom3 *g, const float *x, const float *w,
-                          const float *bias, float *y) {
+                          const float *scale, const float *shift, float *y) {
     const int groups = d->groups > 0 ? d->groups : 1;
     const int icg = d->in_channels / groups, ocg = d->out_channels / groups;
     const int clamp = cedge_clamp_active(d->clamp_min, d->clamp_max);
@@ -77,7 +78,7 @@ static void conv_portable(const cedge_conv_desc *d, const cedge_geom3 *g, const 
             for (int od = 0; od < g->out[0]; od++)
                 for (int oh = 0; oh < g->out[1]; oh++)
                     for (int ow = 0; ow < g->out[2]; ow++) {
-                        float acc = bias ? bias[oc] : 0.0f;
+                        float acc = 0.0f;
                         for (int ic = 0; ic < icg; ic++) {
                             const float *xp = x + ((size_t)n * d->in_channels + (size_t)grp * icg + ic) * g->in_plane;
                             const float *wp = w + ((size_t)oc * icg + ic) * g->ker_vol;
@@ -96,6 +97,8 @@ static void conv_portable(const cedge_conv_desc *d, const cedge_geom3 *g, const 
                                 }
                             }
                         }
+                        if (scale) acc *= scale[oc];
+                        if (shift) acc += shift[oc];
                         if (clamp) acc = clampf(acc, d->clamp_min, d->clamp_max);
                         yp[((size_t)od * g->out[1] + oh) * g->out[2] + ow] = acc;
                     }
@@ -309,7 +312,8 @@ static int shifted_plan(const cedge_geom3 *g, phase_ctx *pc, size_t *span) {
 }
 
 static void conv_shifted(const cedge_isa *isa, const cedge_conv_desc *d, const cedge_geom3 *g, phase_ctx *pc,
-                         size_t span, const float *x, const float *w, const float *bias, float *y) {
+                         size_t span, const float *x, const float *w, const float *apacked, const float *scale,
+                         const float *shift, float *y) {
     const int groups = d->groups > 0 ? d->groups : 1;
     const int icg = d->in_channels / groups, ocg = d->out_channels / groups;
     const int K = icg * (int)g->ker_vol;
@@ -358,7 +362,9 @@ static void conv_shifted(const cedge_isa *isa, const cedge_conv_desc *d, const c
             p->beta = 0.0f;
             p->c = vout + ((size_t)n * d->out_channels + (size_t)grp * ocg) * span;
             p->ldc = span;
-            p->bias = bias ? bias + (size_t)grp * ocg : NULL;
+            p->bias = shift ? shift + (size_t)grp * ocg : NULL;
+            p->scale = scale ? scale + (size_t)grp * ocg : NULL;
+            p->apacked = apacked;
             p->clamp = clamp;
             p->cmin = d->clamp_min;
             p->cmax = d->clamp_max;
@@ -373,7 +379,7 @@ static void conv_shifted(const cedge_isa *isa, const cedge_conv_desc *d, const c
 // ---- single output cell: y[oc] = dot(w[oc], im2col column) ------------------------------------------------
 typedef struct {
     const cedge_isa *isa;
-    const float *w, *col, *bias;
+    const float *w, *col, *scale, *shift;
     float *y;
     int ocg, k, chunk, clamp;
     float cmin, cmax;
@@ -386,7 +392,8 @@ static void dotconv_task(void *vctx, int task, int tid) {
     const int o1 = imin(c->ocg, (task + 1) * c->chunk);
     for (int o = task * c->chunk; o < o1; o++) {
         float v = c->isa->dot(c->k, c->w + (size_t)o * c->k, c->col);
-        if (c->bias) v += c->bias[o];
+        if (c->scale) v *= c->scale[o];
+        if (c->shift) v += c->shift[o];
         if (c->clamp) v = clampf(v, c->cmin, c->cmax);
         c->y[(size_t)o * c->y_stride] = v;
     }
@@ -401,7 +408,7 @@ typedef struct {
     const cedge_isa *isa;
     const cedge_conv_desc *d;
     const cedge_geom3 *g;
-    const float *x, *w, *bias;
+    const float *x, *w, *scale, *shift;
     float *y;
     int P[3];          // padded extents
     int copy, flat;
@@ -429,7 +436,7 @@ static void dw_task(void *vctx, int plane, int tid) {
     const size_t ptr_floats = (sizeof(const float *) + sizeof(float) - 1) / sizeof(float);
     const float **src = (const float **)(void *)cedge_scratch(tid, CEDGE_SCR_AUX2, (size_t)kv * ptr_floats);
     const float *wc = c->w + (size_t)ch * kv;
-    const float bias = c->bias ? c->bias[ch] : 0.0f;
+    const float scale = c->scale ? c->scale[ch] : 1.0f, bias = c->shift ? c->shift[ch] : 0.0f;
     float *yp = c->y + (size_t)plane * g->out_plane;
     const float cmin = c->d->clamp_min, cmax = c->d->clamp_max;
     const int OD = g->out[0], OH = g->out[1], OW = g->out[2];
@@ -441,11 +448,11 @@ static void dw_task(void *vctx, int plane, int tid) {
                     src[t++] = xp + ((size_t)kd * g->dil[0] * PH + (size_t)kh * g->dil[1]) * PW + (size_t)kw * g->dil[2];
         const size_t span = ((size_t)(OD - 1) * PH + (OH - 1)) * PW + OW;
         if (PW == OW && PH == OH) {
-            c->isa->dw_row((int)span, kv, src, wc, 1, bias, cmin, cmax, yp);
+            c->isa->dw_row((int)span, kv, src, wc, 1, scale, bias, cmin, cmax, yp);
             return;
         }
         float *vout = cedge_scratch(tid, CEDGE_SCR_AUX3, span);
-        c->isa->dw_row((int)span, kv, src, wc, 1, bias, cmin, cmax, vout);
+        c->isa->dw_row((int)span, kv, src, wc, 1, scale, bias, cmin, cmax, vout);
         for (int od = 0; od < OD; od++)
             for (int oh = 0; oh < OH; oh++)
                 memcpy(yp + ((size_t)od * OH + oh) * OW, vout + ((size_t)od * PH + oh) * PW, (size_t)OW * sizeof(float));
@@ -460,13 +467,13 @@ static void dw_task(void *vctx, int plane, int tid) {
                                              (size_t)(oh * g->str[1] + kh * g->dil[1])) * PW;
                     for (int kw = 0; kw < g->ker[2]; kw++) src[t++] = row + (size_t)kw * g->dil[2];
                 }
-            c->isa->dw_row(OW, kv, src, wc, g->str[2], bias, cmin, cmax, yp + ((size_t)od * OH + oh) * OW);
+            c->isa->dw_row(OW, kv, src, wc, g->str[2], scale, bias, cmin, cmax, yp + ((size_t)od * OH + oh) * OW);
         }
 }
 
 static void conv_depthwise(const cedge_isa *isa, const cedge_conv_desc *d, const cedge_geom3 *g, const float *x,
-                           const float *w, const float *bias, float *y) {
-    dw_ctx c = {isa, d, g, x, w, bias, y, {0, 0, 0}, 0, 1};
+                           const float *w, const float *scale, const float *shift, float *y) {
+    dw_ctx c = {isa, d, g, x, w, scale, shift, y, {0, 0, 0}, 0, 1};
     for (int i = 0; i < 3; i++) {
         // Extent that the windows read, and at least the (shifted) input so it copies whole.
         const int need = (g->out[i] - 1) * g->str[i] + (g->ker[i] - 1) * g->dil[i] + 1;
@@ -485,20 +492,80 @@ static void conv_depthwise(const cedge_isa *isa, const cedge_conv_desc *d, const
 
 // ---- public entry -------------------------------------------------------------------------------------------
 void cedge_conv_f32(const cedge_conv_desc *d, const float *x, const float *w, const float *bias, float *y) {
+    cedge_conv_f32_affine(d, x, w, NULL, bias, y);
+}
+
+void cedge_conv_f32_affine(const cedge_conv_desc *d, const float *x, const float *w, const float *scale,
+                           const float *shift, float *y) {
+    cedge_conv_f32_affine_packed(d, x, w, NULL, scale, shift, y);
+}
+
+// ---- weights packed once ------------------------------------------------------------------------------------
+// The GEMM paths (shifted windows, im2col, 1x1) read the weights as op(A), packed into MR-row panels on every
+// call; a session packs them once instead. The pack records the code path and shape it was made for, so a
+// stale one (another path selected since) is ignored rather than misread.
+typedef struct {
+    const cedge_isa *isa;
+    int m, k;
+} packed_header;
+#define PACKED_HEADER_BYTES 64   // keeps the panels 64-byte aligned in a 64-byte aligned buffer
+
+// The GEMM shape of the weights when this conv, on the current code path, reads them as a shared op(A).
+static int packed_shape(const cedge_conv_desc *d, const cedge_isa *isa, int *m, int *k) {
+    cedge_geom3 g;
+    cedge_geom_from_conv(d, &g);
+    const int groups = d->groups > 0 ? d->groups : 1;
+    if (!isa || groups != 1 || d->batch <= 0 || d->out_channels <= 0 || g.out_plane <= 1) return 0;
+    *m = d->out_channels;
+    *k = d->in_channels * (int)g.ker_vol;
+    return *k > 0;
+}
+
+size_t cedge_conv_f32_packed_bytes(const cedge_conv_desc *d) {
+    const cedge_isa *isa = cedge_active_isa();
+    int m, k;
+    if (!packed_shape(d, isa, &m, &k)) return 0;
+    return PACKED_HEADER_BYTES + cedge_gemm_packed_a_floats(isa, m, k) * sizeof(float);
+}
+
+void cedge_conv_f32_pack(const cedge_conv_desc *d, const float *w, void *packed) {
+    const cedge_isa *isa = cedge_active_isa();
+    int m, k;
+    if (!packed_shape(d, isa, &m, &k)) return;
+    packed_header *h = packed;
+    h->isa = isa;
+    h->m = m;
+    h->k = k;
+    cedge_gemm_problem p;
+    memset(&p, 0, sizeof p);
+    p.m = m;
+    p.k = k;
+    p.a = w;
+    p.lda = (size_t)k;
+    p.alpha = 1.0f;
+    cedge_gemm_pack_a(isa, &p, (float *)(void *)((char *)packed + PACKED_HEADER_BYTES));
+}
+
+void cedge_conv_f32_affine_packed(const cedge_conv_desc *d, const float *x, const float *w, const void *packed,
+                                  const float *scale, const float *shift, float *y) {
     cedge_geom3 g;
     cedge_geom_from_conv(d, &g);
     if (d->batch <= 0 || d->out_channels <= 0 || g.out_plane == 0) return;
     const cedge_isa *isa = cedge_active_isa();
     if (!isa) {
-        conv_portable(d, &g, x, w, bias, y);
+        conv_portable(d, &g, x, w, scale, shift, y);
         return;
     }
     const int groups = d->groups > 0 ? d->groups : 1;
     const int icg = d->in_channels / groups, ocg = d->out_channels / groups;
     const int clamp = cedge_clamp_active(d->clamp_min, d->clamp_max);
+    const packed_header *h = packed;
+    const float *apacked = h && h->isa == isa && groups == 1 && h->m == ocg && h->k == icg * (int)g.ker_vol
+                               ? (const float *)(const void *)((const char *)packed + PACKED_HEADER_BYTES)
+                               : NULL;
 
     if (groups == d->in_channels && groups == d->out_channels && groups > 1) {
-        conv_depthwise(isa, d, &g, x, w, bias, y);
+        conv_depthwise(isa, d, &g, x, w, scale, shift, y);
         return;
     }
 
@@ -512,7 +579,8 @@ void cedge_conv_f32(const cedge_conv_desc *d, const float *x, const float *w, co
             for (int grp = 0; grp < groups; grp++) {
                 src.b = x + ((size_t)n * d->in_channels + (size_t)grp * icg) * g.in_plane;
                 pack_im2col(&src, 0, K, 0, 1, 1, col);
-                dotconv_ctx c = {isa, w + (size_t)grp * ocg * K, col, bias ? bias + (size_t)grp * ocg : NULL,
+                dotconv_ctx c = {isa, w + (size_t)grp * ocg * K, col, scale ? scale + (size_t)grp * ocg : NULL,
+                                 shift ? shift + (size_t)grp * ocg : NULL,
                                  y + (size_t)n * d->out_channels + (size_t)grp * ocg, ocg, K, 0, clamp,
                                  d->clamp_min, d->clamp_max, 1};
                 const int width = cedge_pool_width();
@@ -530,7 +598,7 @@ void cedge_conv_f32(const cedge_conv_desc *d, const float *x, const float *w, co
         phase_ctx pc;
         size_t span;
         if (shifted_plan(&g, &pc, &span)) {
-            conv_shifted(isa, d, &g, &pc, span, x, w, bias, y);
+            conv_shifted(isa, d, &g, &pc, span, x, w, apacked, scale, shift, y);
             return;
         }
     }
@@ -563,7 +631,9 @@ void cedge_conv_f32(const cedge_conv_desc *d, const float *x, const float *w, co
             p->beta = 0.0f;
             p->c = y + ((size_t)n * d->out_channels + (size_t)grp * ocg) * g.out_plane;
             p->ldc = g.out_plane;
-            p->bias = bias ? bias + (size_t)grp * ocg : NULL;
+            p->bias = shift ? shift + (size_t)grp * ocg : NULL;
+            p->scale = scale ? scale + (size_t)grp * ocg : NULL;
+            p->apacked = apacked;
             p->clamp = clamp;
             p->cmin = d->clamp_min;
             p->cmax = d->clamp_max;

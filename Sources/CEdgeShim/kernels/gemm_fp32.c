@@ -38,6 +38,7 @@ void cedge_store_tile(const float *acc, int ldacc, int m, int n, float *c, size_
         for (int j = 0; j < n; j++) {
             float v = ar[j];
             if (p->load_c) v = p->beta == 1.0f ? cr[j] + v : p->beta * cr[j] + v;
+            if (p->scale) v *= p->scale[i];
             if (p->bias) v += p->bias[i];
             if (p->clamp) {
                 v = v < p->cmin ? p->cmin : v;
@@ -63,9 +64,9 @@ void cedge_axpy_generic(int n, float a, const float *x, float *y) {
     for (int i = 0; i < n; i++) y[i] += a * x[i];
 }
 
-void cedge_dw_row_generic(int n, int taps, const float *const *src, const float *w, int stride, float bias,
-                          float cmin, float cmax, float *out) {
-    for (int i = 0; i < n; i++) out[i] = bias;
+void cedge_dw_row_generic(int n, int taps, const float *const *src, const float *w, int stride, float scale,
+                          float bias, float cmin, float cmax, float *out) {
+    for (int i = 0; i < n; i++) out[i] = 0.0f;
     // Tap by tap so the inner loop is a plain vectorisable axpy.
     for (int t = 0; t < taps; t++) {
         const float *s = src[t];
@@ -75,6 +76,9 @@ void cedge_dw_row_generic(int n, int taps, const float *const *src, const float 
         else
             for (int i = 0; i < n; i++) out[i] += wt * s[(size_t)i * stride];
     }
+    if (scale != 1.0f)
+        for (int i = 0; i < n; i++) out[i] *= scale;
+    for (int i = 0; i < n; i++) out[i] += bias;
     if (cedge_clamp_active(cmin, cmax))
         for (int i = 0; i < n; i++) {
             float v = out[i] < cmin ? cmin : out[i];
@@ -242,11 +246,12 @@ static int balanced_block(int total, int max_block, int multiple) {
 }
 
 static void epilogue_only(const cedge_gemm_problem *p, int m0, int m1, int n0, int n1) {
-    // k == 0: op(A)*op(B) is empty, C = beta*C (+ bias) (clamped).
+    // k == 0: op(A)*op(B) is empty, C = beta*C (* scale) (+ bias) (clamped).
     for (int i = m0; i < m1; i++) {
         float *cr = p->c + (size_t)i * p->ldc;
         for (int j = n0; j < n1; j++) {
             float v = p->beta == 0.0f ? 0.0f : p->beta * cr[j];
+            if (p->scale) v *= p->scale[i];
             if (p->bias) v += p->bias[i];
             if (p->clamp) {
                 v = v < p->cmin ? p->cmin : v;
@@ -303,6 +308,7 @@ static void gemm_tile(const cedge_isa *isa, int tid, const cedge_gemm_problem *p
                         const float *ap = apack + (size_t)(ir / MR) * kc * MR;
                         float *cp = p->c + (size_t)(ic + ir) * p->ldc + jc + jr;
                         up.bias = last && p->bias ? p->bias + ic + ir : NULL;
+                        up.scale = last && p->scale ? p->scale + ic + ir : NULL;
                         if (in_place)
                             isa->ukernel_indirect(mr, nr, kc, ap, bp, p->b.koff + pc, cp, p->ldc, &up);
                         else
@@ -331,8 +337,20 @@ typedef struct {
 // strided reads each time, which for the small-N layers (7x7: 55-61 columns) is a large share of the
 // problem's M*K*N FMAs; packing it once per run for all problems removes that. Layout: per K block pc (the
 // same kc_step blocking gemm_tile uses), ceil(m/MR) panels of kc x MR, the block at dst + pc * round_up(m, MR).
+size_t cedge_gemm_packed_a_floats(const cedge_isa *isa, int m, int k) {
+    return (size_t)round_up(m, isa->mr) * (size_t)(k > 0 ? k : 0);
+}
+
+void cedge_gemm_pack_a(const cedge_isa *isa, const cedge_gemm_problem *p, float *dst) {
+    const int MR = isa->mr, k = p->k;
+    const int kc_step = balanced_block(k, isa->kc, 1);
+    const size_t mpad = (size_t)round_up(p->m, MR);
+    for (int pc = 0; pc < k; pc += kc_step) pack_a(p, MR, 0, p->m, pc, imin(kc_step, k - pc), dst + (size_t)pc * mpad);
+}
+
 static const float *pack_a_whole(const cedge_isa *isa, const cedge_gemm_problem *problems, int count) {
     const cedge_gemm_problem *p0 = &problems[0];
+    if (p0->apacked) return p0->apacked;
     if (count < 2 || p0->k <= 0) return NULL;
     for (int i = 1; i < count; i++) {
         const cedge_gemm_problem *q = &problems[i];
@@ -340,12 +358,9 @@ static const float *pack_a_whole(const cedge_isa *isa, const cedge_gemm_problem 
             q->m != p0->m || q->k != p0->k)
             return NULL;
     }
-    const int MR = isa->mr, k = p0->k;
-    const int kc_step = balanced_block(k, isa->kc, 1);
-    const size_t mpad = (size_t)round_up(p0->m, MR);
     // Only the calling thread, outside tasks, uses this slot (like the other shared ones).
-    float *dst = cedge_scratch(0, CEDGE_SCR_APACK, mpad * (size_t)k);
-    for (int pc = 0; pc < k; pc += kc_step) pack_a(p0, MR, 0, p0->m, pc, imin(kc_step, k - pc), dst + (size_t)pc * mpad);
+    float *dst = cedge_scratch(0, CEDGE_SCR_APACK, cedge_gemm_packed_a_floats(isa, p0->m, p0->k));
+    cedge_gemm_pack_a(isa, p0, dst);
     return dst;
 }
 
@@ -480,5 +495,7 @@ void cedge_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha, con
     p.clamp = 0;
     p.cmin = -INFINITY;
     p.cmax = INFINITY;
+    p.scale = NULL;
+    p.apacked = NULL;
     cedge_gemm_run(isa, &p, 1);
 }

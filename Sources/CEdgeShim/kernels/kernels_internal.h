@@ -9,14 +9,16 @@
 // What a micro-kernel does with its MR x NR accumulator tile `acc` when storing it to C:
 //   load_c == 0: C = acc                     (beta == 0, or first K block with beta == 0: NaN-safe)
 //   load_c == 1: C = beta * C + acc          (beta == 1 is special-cased to a plain add)
-// then, if bias != NULL, C[r][*] += bias[r] (bias already offset to the tile's first row), and if clamp != 0,
-// C = min(max(C, cmin), cmax). Bias and clamp are only set for the last K block of a GEMM.
+// then, if scale != NULL, C[r][*] *= scale[r], if bias != NULL, C[r][*] += bias[r] (both already offset to the
+// tile's first row), and if clamp != 0, C = min(max(C, cmin), cmax). Scale, bias and clamp are only set for the
+// last K block of a GEMM. This is the one affine epilogue every conv path applies (see cedge_conv_f32_affine).
 typedef struct {
     int load_c;
     float beta;
     const float *bias;
     int clamp;
     float cmin, cmax;
+    const float *scale;     // last, so positional initialisers that leave it out mean "no scale"
 } cedge_ukp;
 
 // Micro-kernel: a is a packed MR x k panel (k-major, MR floats per k), b a packed k x NR panel (NR floats per
@@ -29,9 +31,10 @@ typedef void (*cedge_ukernel_fn)(int m, int n, int k, const float *a, const floa
 typedef void (*cedge_ukernel_indirect_fn)(int m, int n, int k, const float *a, const float *base,
                                           const size_t *koff, float *c, size_t ldc, const cedge_ukp *p);
 
-// Depthwise row: out[i] = clamp(bias + sum_t w[t] * src[t][i * stride]) for i in [0, n).
+// Depthwise row: out[i] = clamp(scale * (sum_t w[t] * src[t][i * stride]) + bias) for i in [0, n), the GEMM
+// epilogue's order (the multiply is skipped when scale == 1).
 typedef void (*cedge_dw_row_fn)(int n, int taps, const float *const *src, const float *w, int stride,
-                                float bias, float cmin, float cmax, float *out);
+                                float scale, float bias, float cmin, float cmax, float *out);
 
 // One code path. Block sizes are in elements: kc (K block, sized so an A and a B micro-panel sit in L1),
 // mc (rows of the packed A block kept in L2), nc (columns of the packed B block).
@@ -64,8 +67,8 @@ const cedge_isa *cedge_active_isa(void);
 void cedge_store_tile(const float *acc, int ldacc, int m, int n, float *c, size_t ldc, const cedge_ukp *p);
 float cedge_dot_generic(int n, const float *x, const float *y);
 void cedge_axpy_generic(int n, float a, const float *x, float *y);
-void cedge_dw_row_generic(int n, int taps, const float *const *src, const float *w, int stride, float bias,
-                          float cmin, float cmax, float *out);
+void cedge_dw_row_generic(int n, int taps, const float *const *src, const float *w, int stride, float scale,
+                          float bias, float cmin, float cmax, float *out);
 
 // ---- GEMM core --------------------------------------------------------------------------------------------
 // Where op(B) comes from: a plain matrix, or an im2col view of a convolution input that is packed on the fly
@@ -88,7 +91,7 @@ void cedge_pack_offsets(const cedge_bsrc *s, int k0, int kc, int n0, int nc, int
 // Floats of slack an offset-table source needs past its last element (at least the largest NR).
 #define CEDGE_B_SLACK 64
 
-// C[m x n] = alpha * op(A) * op(B) + beta * C (+ bias per row) (clamped).
+// C[m x n] = alpha * op(A) * op(B) + beta * C (* scale per row) (+ bias per row) (clamped).
 typedef struct {
     int m, n, k;
     const float *a;
@@ -102,11 +105,19 @@ typedef struct {
     const float *bias;      // per row of C, or NULL
     int clamp;
     float cmin, cmax;
+    const float *scale;     // per row of C, applied before bias (cedge_ukp), or NULL
+    // op(A) already packed by cedge_gemm_pack_a for the ISA that runs the problem (shared by every problem of
+    // the batch: set it only when they all have the same A), or NULL to pack it per run.
+    const float *apacked;
 } cedge_gemm_problem;
 
 // Runs `count` independent problems of the same m x n shape in parallel on the pool (splitting each into
 // tiles when there are fewer problems than threads).
 void cedge_gemm_run(const cedge_isa *isa, const cedge_gemm_problem *problems, int count);
+// Whole-op(A) packing in the layout the GEMM core reads (per K block, ceil(m/MR) panels of kc x MR): size in
+// floats, and the packer (alpha applied; the problem's B and C are not read).
+size_t cedge_gemm_packed_a_floats(const cedge_isa *isa, int m, int k);
+void cedge_gemm_pack_a(const cedge_isa *isa, const cedge_gemm_problem *p, float *dst);
 // Serial blocked GEMM over the C sub-block rows [m0, m1) x columns [n0, n1), on pool thread `tid`.
 void cedge_gemm_tile(const cedge_isa *isa, int tid, const cedge_gemm_problem *p, int m0, int m1, int n0,
                      int n1);

@@ -3,6 +3,18 @@ import CEdgeShim
 
 enum Conv {
     static func conv(_ ctx: OpContext) throws(ModelLoadError) -> OpBuild {
+        let (desc, outShape) = try forward(ctx)
+        let hasBias = ctx.has(2)
+        return OpBuild(.float32, outShape) { i, o in
+            let xp = i[0]!.f32, wp = i[1]!.f32, bp = hasBias ? UnsafePointer(i[2]!.f32) : nil, yp = o[0].f32
+            var d = desc
+            return { cedge_conv_f32(&d, xp, wp, bp, yp) }
+        }
+    }
+
+    /// Checks a Conv's inputs 0-2 (x, w, optional bias) and resolves its geometry; no activation (clamp to
+    /// +-inf). Shared with the fused Conv, whose first three inputs are the same.
+    static func forward(_ ctx: OpContext) throws(ModelLoadError) -> (cedge_conv_desc, [Int]) {
         try ctx.requireFloat32(0)
         try ctx.requireFloat32(1)
         let x = try ctx.shape(0), w = try ctx.shape(1)
@@ -37,12 +49,7 @@ enum Conv {
         setTriple(&desc.pad_begin, g.padBegin, fill: 0)
         desc.clamp_min = -Float.infinity
         desc.clamp_max = Float.infinity
-        let hasBias = ctx.has(2)
-        return OpBuild(.float32, [x[0], w[0]] + g.outSize) { i, o in
-            let xp = i[0]!.f32, wp = i[1]!.f32, bp = hasBias ? UnsafePointer(i[2]!.f32) : nil, yp = o[0].f32
-            var d = desc
-            return { cedge_conv_f32(&d, xp, wp, bp, yp) }
-        }
+        return (desc, [x[0], w[0]] + g.outSize)
     }
 
     static func convTranspose(_ ctx: OpContext) throws(ModelLoadError) -> OpBuild {

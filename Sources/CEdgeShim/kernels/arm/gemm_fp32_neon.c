@@ -18,6 +18,7 @@ static inline void store_vec(float *c, float32x4_t v, const cedge_ukp *p, int ro
         else
             v = VFMA(v, vld1q_f32(c), vdupq_n_f32(p->beta));
     }
+    if (p->scale) v = vmulq_f32(v, vdupq_n_f32(p->scale[row]));
     if (p->bias) v = vaddq_f32(v, vdupq_n_f32(p->bias[row]));
     if (p->clamp) v = vminq_f32(vmaxq_f32(v, vdupq_n_f32(p->cmin)), vdupq_n_f32(p->cmax));
     vst1q_f32(c, v);
@@ -28,7 +29,7 @@ static inline void store_vec(float *c, float32x4_t v, const cedge_ukp *p, int ro
     float *dst = c;                                                                                            \
     size_t ldd = ldc;                                                                                          \
     float spill[MR * NR];                                                                                      \
-    const cedge_ukp plain = {0, 0.0f, NULL, 0, 0.0f, 0.0f};                                                    \
+    const cedge_ukp plain = {0, 0.0f, NULL, 0, 0.0f, 0.0f, NULL};                                              \
     const cedge_ukp *ep = p;                                                                                   \
     if (n < NR) {                                                                                              \
         dst = spill;                                                                                           \
@@ -170,20 +171,22 @@ static inline float32x4_t load_strided(const float *src, int stride) {
     return vld2q_f32(src).val[0];
 }
 
-static void dw_row_neon(int n, int taps, const float *const *src, const float *w, int stride, float bias,
-                        float cmin, float cmax, float *out) {
+static void dw_row_neon(int n, int taps, const float *const *src, const float *w, int stride, float scale,
+                        float bias, float cmin, float cmax, float *out) {
     if (stride > 2) {
-        cedge_dw_row_generic(n, taps, src, w, stride, bias, cmin, cmax, out);
+        cedge_dw_row_generic(n, taps, src, w, stride, scale, bias, cmin, cmax, out);
         return;
     }
-    const int clamp = cedge_clamp_active(cmin, cmax);
+    const int clamp = cedge_clamp_active(cmin, cmax), scaled = scale != 1.0f;
     const float32x4_t vbias = vdupq_n_f32(bias), vmin = vdupq_n_f32(cmin), vmax = vdupq_n_f32(cmax);
+    const float32x4_t vscale = vdupq_n_f32(scale), zero = vdupq_n_f32(0.0f);
+#define FINISH(a) (a) = scaled ? vaddq_f32(vmulq_f32((a), vscale), vbias) : vaddq_f32((a), vbias)
     // A stride-2 load of 4 outputs reads 8 floats, one past the last element those outputs need; stopping
     // the vector passes one output early keeps every read inside the row.
     const int vec_end = stride == 1 ? n : n - 1;
     int i = 0;
     for (; i + 16 <= vec_end; i += 16) {
-        float32x4_t a0 = vbias, a1 = vbias, a2 = vbias, a3 = vbias;
+        float32x4_t a0 = zero, a1 = zero, a2 = zero, a3 = zero;
         for (int t = 0; t < taps; t++) {
             const float *s = src[t] + (size_t)i * stride;
             float32x4_t wt = vdupq_n_f32(w[t]);
@@ -192,6 +195,10 @@ static void dw_row_neon(int n, int taps, const float *const *src, const float *w
             a2 = VFMA(a2, load_strided(s + 8 * stride, stride), wt);
             a3 = VFMA(a3, load_strided(s + 12 * stride, stride), wt);
         }
+        FINISH(a0);
+        FINISH(a1);
+        FINISH(a2);
+        FINISH(a3);
         if (clamp) {
             a0 = vminq_f32(vmaxq_f32(a0, vmin), vmax);
             a1 = vminq_f32(vmaxq_f32(a1, vmin), vmax);
@@ -204,15 +211,19 @@ static void dw_row_neon(int n, int taps, const float *const *src, const float *w
         vst1q_f32(out + i + 12, a3);
     }
     for (; i + 4 <= vec_end; i += 4) {
-        float32x4_t a0 = vbias;
+        float32x4_t a0 = zero;
         for (int t = 0; t < taps; t++)
             a0 = VFMA(a0, load_strided(src[t] + (size_t)i * stride, stride), vdupq_n_f32(w[t]));
+        FINISH(a0);
         if (clamp) a0 = vminq_f32(vmaxq_f32(a0, vmin), vmax);
         vst1q_f32(out + i, a0);
     }
+#undef FINISH
     for (; i < n; i++) {
-        float acc = bias;
+        float acc = 0.0f;
         for (int t = 0; t < taps; t++) acc += w[t] * src[t][(size_t)i * stride];
+        if (scaled) acc *= scale;
+        acc += bias;
         if (clamp) {
             acc = acc < cmin ? cmin : acc;
             acc = acc > cmax ? cmax : acc;

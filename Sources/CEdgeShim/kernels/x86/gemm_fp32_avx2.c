@@ -34,6 +34,11 @@ AVX2 static inline __attribute__((always_inline)) void store_row(float *c, __m25
             hi = _mm256_fmadd_ps(vb, chi, hi);
         }
     }
+    if (p->scale) {
+        const __m256 vs = _mm256_set1_ps(p->scale[row]);
+        lo = _mm256_mul_ps(lo, vs);
+        hi = _mm256_mul_ps(hi, vs);
+    }
     if (p->bias) {
         const __m256 vb = _mm256_set1_ps(p->bias[row]);
         lo = _mm256_add_ps(lo, vb);
@@ -171,20 +176,22 @@ AVX2 static inline __m256 load_strided(const float *src, int stride) {
 
 // Four 8-wide accumulators per pass give the FMA chains enough independent work; stride 2 uses the
 // shuffle above, other strides fall back to the generic loop.
-AVX2 static void dw_row_avx2(int n, int taps, const float *const *src, const float *w, int stride, float bias,
-                             float cmin, float cmax, float *out) {
+AVX2 static void dw_row_avx2(int n, int taps, const float *const *src, const float *w, int stride, float scale,
+                             float bias, float cmin, float cmax, float *out) {
     if (stride > 2) {
-        cedge_dw_row_generic(n, taps, src, w, stride, bias, cmin, cmax, out);
+        cedge_dw_row_generic(n, taps, src, w, stride, scale, bias, cmin, cmax, out);
         return;
     }
-    const int clamp = cedge_clamp_active(cmin, cmax);
+    const int clamp = cedge_clamp_active(cmin, cmax), scaled = scale != 1.0f;
     const __m256 vbias = _mm256_set1_ps(bias), vmin = _mm256_set1_ps(cmin), vmax = _mm256_set1_ps(cmax);
+    const __m256 vscale = _mm256_set1_ps(scale), zero = _mm256_setzero_ps();
+#define FINISH(a) (a) = scaled ? _mm256_add_ps(_mm256_mul_ps((a), vscale), vbias) : _mm256_add_ps((a), vbias)
     int i = 0;
     // A stride-2 load of 8 outputs reads 16 floats, one past the last element those outputs need; stopping
     // the vector passes one output early keeps every read inside the row.
     const int vec_end = stride == 1 ? n : n - 1;
     for (; i + 32 <= vec_end; i += 32) {
-        __m256 a0 = vbias, a1 = vbias, a2 = vbias, a3 = vbias;
+        __m256 a0 = zero, a1 = zero, a2 = zero, a3 = zero;
         for (int t = 0; t < taps; t++) {
             const float *s = src[t] + (size_t)i * stride;
             __m256 wt = _mm256_broadcast_ss(w + t);
@@ -193,6 +200,10 @@ AVX2 static void dw_row_avx2(int n, int taps, const float *const *src, const flo
             a2 = _mm256_fmadd_ps(wt, load_strided(s + 16 * stride, stride), a2);
             a3 = _mm256_fmadd_ps(wt, load_strided(s + 24 * stride, stride), a3);
         }
+        FINISH(a0);
+        FINISH(a1);
+        FINISH(a2);
+        FINISH(a3);
         if (clamp) {
             a0 = _mm256_min_ps(_mm256_max_ps(a0, vmin), vmax);
             a1 = _mm256_min_ps(_mm256_max_ps(a1, vmin), vmax);
@@ -205,15 +216,19 @@ AVX2 static void dw_row_avx2(int n, int taps, const float *const *src, const flo
         _mm256_storeu_ps(out + i + 24, a3);
     }
     for (; i + 8 <= vec_end; i += 8) {
-        __m256 a0 = vbias;
+        __m256 a0 = zero;
         for (int t = 0; t < taps; t++)
             a0 = _mm256_fmadd_ps(_mm256_broadcast_ss(w + t), load_strided(src[t] + (size_t)i * stride, stride), a0);
+        FINISH(a0);
         if (clamp) a0 = _mm256_min_ps(_mm256_max_ps(a0, vmin), vmax);
         _mm256_storeu_ps(out + i, a0);
     }
+#undef FINISH
     for (; i < n; i++) {
-        float acc = bias;
+        float acc = 0.0f;
         for (int t = 0; t < taps; t++) acc += w[t] * src[t][(size_t)i * stride];
+        if (scaled) acc *= scale;
+        acc += bias;
         if (clamp) {
             acc = acc < cmin ? cmin : acc;
             acc = acc > cmax ? cmax : acc;

@@ -41,6 +41,11 @@ AVX512 static inline __attribute__((always_inline)) void store_row(float *c, __m
             if (V > 1) hi = _mm512_fmadd_ps(vb, chi, hi);
         }
     }
+    if (p->scale) {
+        const __m512 vs = _mm512_set1_ps(p->scale[row]);
+        lo = _mm512_mul_ps(lo, vs);
+        if (V > 1) hi = _mm512_mul_ps(hi, vs);
+    }
     if (p->bias) {
         const __m512 vb = _mm512_set1_ps(p->bias[row]);
         lo = _mm512_add_ps(lo, vb);
@@ -190,17 +195,19 @@ AVX512 static inline __m512 load_strided(const float *src, int stride, int cnt) 
 
 // Depthwise row: four 16-wide accumulators per pass, then 16-wide and one masked pass for the tail; strides
 // other than 1 and 2 fall back to the generic loop (not worth a gather).
-AVX512 static void dw_row_avx512(int n, int taps, const float *const *src, const float *w, int stride, float bias,
-                                 float cmin, float cmax, float *out) {
+AVX512 static void dw_row_avx512(int n, int taps, const float *const *src, const float *w, int stride, float scale,
+                                 float bias, float cmin, float cmax, float *out) {
     if (stride > 2) {
-        cedge_dw_row_generic(n, taps, src, w, stride, bias, cmin, cmax, out);
+        cedge_dw_row_generic(n, taps, src, w, stride, scale, bias, cmin, cmax, out);
         return;
     }
-    const int clamp = cedge_clamp_active(cmin, cmax);
+    const int clamp = cedge_clamp_active(cmin, cmax), scaled = scale != 1.0f;
     const __m512 vbias = _mm512_set1_ps(bias), vmin = _mm512_set1_ps(cmin), vmax = _mm512_set1_ps(cmax);
+    const __m512 vscale = _mm512_set1_ps(scale), zero = _mm512_setzero_ps();
+#define FINISH(a) (a) = scaled ? _mm512_add_ps(_mm512_mul_ps((a), vscale), vbias) : _mm512_add_ps((a), vbias)
     int i = 0;
     for (; i + 64 <= n; i += 64) {
-        __m512 a0 = vbias, a1 = vbias, a2 = vbias, a3 = vbias;
+        __m512 a0 = zero, a1 = zero, a2 = zero, a3 = zero;
         for (int t = 0; t < taps; t++) {
             const float *s = src[t] + (size_t)i * stride;
             const __m512 wt = _mm512_set1_ps(w[t]);
@@ -210,6 +217,10 @@ AVX512 static void dw_row_avx512(int n, int taps, const float *const *src, const
             // The last group's stride-2 load is masked: a full one would read one float past the row.
             a3 = _mm512_fmadd_ps(wt, load_strided(s + 48 * stride, stride, 16), a3);
         }
+        FINISH(a0);
+        FINISH(a1);
+        FINISH(a2);
+        FINISH(a3);
         if (clamp) {
             a0 = _mm512_min_ps(_mm512_max_ps(a0, vmin), vmax);
             a1 = _mm512_min_ps(_mm512_max_ps(a1, vmin), vmax);
@@ -223,15 +234,17 @@ AVX512 static void dw_row_avx512(int n, int taps, const float *const *src, const
     }
     for (; i < n; i += 16) {
         const int cnt = n - i < 16 ? n - i : 16;
-        __m512 a0 = vbias;
+        __m512 a0 = zero;
         for (int t = 0; t < taps; t++)
             a0 = _mm512_fmadd_ps(_mm512_set1_ps(w[t]), load_strided(src[t] + (size_t)i * stride, stride, cnt), a0);
+        FINISH(a0);
         if (clamp) a0 = _mm512_min_ps(_mm512_max_ps(a0, vmin), vmax);
         if (cnt == 16)
             _mm512_storeu_ps(out + i, a0);
         else
             _mm512_mask_storeu_ps(out + i, head_mask(cnt), a0);
     }
+#undef FINISH
 }
 
 // Blocking for this CPU class (Zen 4/5: 32-48 KB L1d, 1 MB L2 per core). Per k the kernel needs 128 bytes of

@@ -1,0 +1,97 @@
+// The fused fp32 Conv node FloatFusion makes: the C conv's epilogue applies the folded BatchNormalization
+// (per-channel scale and shift, recomputed each run from the live parameters) and the Relu/Clip bounds.
+// Constant weights (never patched: only normalization parameters are) are packed for the GEMM once, here.
+import CEdgeShim
+
+/// Per-channel scale a = gamma / sqrt(var + eps) and shift b = beta - mean * a + a * conv bias, the
+/// unfused BatchNormalization's own formula. Recomputed every run (O(channels), next to nothing against
+/// the conv), so a patch that rewrote the parameters in place is never missed.
+final class BatchNormFold {
+    let channels: Int
+    let epsilon: Float
+    let scale: UnsafeMutablePointer<Float>
+    let shift: UnsafeMutablePointer<Float>
+    private let gamma, beta, mean, variance: UnsafeMutablePointer<Float>
+    private let bias: UnsafeMutablePointer<Float>?
+
+    init(channels: Int, epsilon: Float, norm: [UnsafeMutablePointer<Float>], bias: UnsafeMutablePointer<Float>?) {
+        self.channels = channels
+        self.epsilon = epsilon
+        scale = .allocate(capacity: channels)
+        shift = .allocate(capacity: channels)
+        gamma = norm[0]
+        beta = norm[1]
+        mean = norm[2]
+        variance = norm[3]
+        self.bias = bias
+    }
+
+    deinit {
+        scale.deallocate()
+        shift.deallocate()
+    }
+
+    func refresh() {
+        for c in 0..<channels {
+            let a = gamma[c] / cedge_sqrtf(variance[c] + epsilon)
+            var b = beta[c] - mean[c] * a
+            if let bias { b += a * bias[c] }
+            scale[c] = a
+            shift[c] = b
+        }
+    }
+}
+
+enum FusedConv {
+    typealias Slot = FloatFusion.Slot
+
+    static func build(_ ctx: OpContext) throws(ModelLoadError) -> OpBuild {
+        let (plain, outShape) = try Conv.forward(ctx)
+        var desc = plain
+        let node = ctx.node
+        switch node.int("activation", default: 0) {
+        case QuantizedFusion.Activation.relu:
+            desc.clamp_min = 0
+        case QuantizedFusion.Activation.clip:
+            desc.clamp_min = node.float("clip_min", default: -Float.infinity)
+            desc.clamp_max = node.float("clip_max", default: Float.infinity)
+        default: break
+        }
+        let channels = outShape[1]
+        let hasNorm = ctx.has(Slot.gamma)
+        if hasNorm {
+            for k in 0..<4 {
+                let info = try ctx.input(Slot.gamma + k)
+                if info.type != .float32 || shapeCount(info.shape) != channels {
+                    throw ctx.shapeError("BatchNormalization parameter #\(k + 1) must be float32 with \(channels) values")
+                }
+            }
+        }
+        let epsilon = node.float("bn_epsilon", default: 1e-5)
+        let hasBias = ctx.has(Slot.bias)
+        var packing: TensorBuffer? = nil
+        if let weights = try ctx.input(Slot.w).constant {
+            let bytes = cedge_conv_f32_packed_bytes(&desc)
+            if bytes > 0 {
+                let buffer = TensorBuffer(byteCount: bytes)
+                cedge_conv_f32_pack(&desc, weights.pointer(as: Float.self), buffer.pointer)
+                packing = buffer
+            }
+        }
+        let packed = packing
+        let fixedDesc = desc
+        return OpBuild(.float32, outShape) { i, o in
+            let xp = i[Slot.x]!.f32, wp = i[Slot.w]!.f32, yp = o[0].f32
+            let bp = hasBias ? UnsafePointer(i[Slot.bias]!.f32) : nil
+            var d = fixedDesc
+            // The kernel closures hold the packed weights: the session keeps kernels, not plans.
+            if !hasNorm { return { cedge_conv_f32_affine_packed(&d, xp, wp, packed?.pointer, nil, bp, yp) } }
+            let fold = BatchNormFold(channels: channels, epsilon: epsilon,
+                                     norm: (0..<4).map { i[Slot.gamma + $0]!.f32 }, bias: hasBias ? i[Slot.bias]!.f32 : nil)
+            return {
+                fold.refresh()
+                cedge_conv_f32_affine_packed(&d, xp, wp, packed?.pointer, fold.scale, fold.shift, yp)
+            }
+        }
+    }
+}
