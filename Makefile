@@ -44,9 +44,11 @@ demo: build
 	$(BIN)/cema simulate $(ADAPT_CHOICES) --report out/demo
 
 # --- benchmarks ------------------------------------------------------------------------------------
-# Latency against onnxruntime and the cloud step against PyTorch, same run (scripts/bench.sh).
+# Latency against onnxruntime (fp32, fp16 and int8 rows, model memory) and the cloud step against PyTorch,
+# same run (scripts/bench.sh); then aarch64 instruction counts, fp32 vs int8, under qemu (scripts/insncount.sh).
 bench: build
 	scripts/bench.sh
+	scripts/insncount.sh
 
 # The results table: every method on the 15 severity-5 streams (long: hours on 2 cores at the full 10,000
 # frames; ADAPT_SAMPLES=2000 for a quicker, noisier table). Prints its wall time; report in out/bench-adapt.
@@ -88,7 +90,8 @@ proto: setup
 #   make cross TARGET=aarch64   Raspberry Pi OS 64-bit, Jetson (aarch64-linux-gnu)
 #   make cross TARGET=armv7     Raspberry Pi OS 32-bit, ARMv7-A + NEON (arm-linux-gnueabihf)
 #   make cross-test             both, run under qemu-user: ONNX backend cases, and models/edge.onnx
-#                               compared with the host build (max abs diff 1e-5)
+#                               compared with the host build: fp32 and fp16 within 1e-5, int8 (a QDQ
+#                               model the host `cema quantize` writes into out/) bit-exact
 TARGET ?= aarch64
 CROSS_TARGETS := aarch64 armv7
 .PHONY: cross cross-all cross-test

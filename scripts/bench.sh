@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CEMA=${CEMA:-.build/release/cema}
-VENV=.venv-bench
+VENV=${BENCH_VENV:-.venv-bench}
 if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c "import onnxruntime, torch, onnx" 2>/dev/null; then
     echo "installing the peers (onnxruntime, PyTorch) into $VENV (once)"
     python3 -m venv "$VENV"
@@ -14,25 +14,58 @@ fi
 MODELS=${BENCH_MODELS:-"models/edge.onnx models/foundation.onnx"}
 ALL=$(nproc)
 ROUNDS=${BENCH_ROUNDS:-3}
+# Precision rows: edge.onnx with fp16 weights (ours; onnxruntime runs the same fp32 file), and the int8 QDQ
+# file `cema quantize` writes here (both runtimes run that same file). BENCH_PRECISION=0 skips them.
+EDGE=models/edge.onnx
+INT8=out/bench/edge.int8.onnx
+if [ "${BENCH_PRECISION:-1}" = 1 ]; then
+    mkdir -p out/bench
+    "$CEMA" quantize "$EDGE" --calibration /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz --samples 512 \
+        --out "$INT8" >/dev/null
+fi
+# A row: label, the model and options for `cema bench`, the model onnxruntime runs.
+ROWS=()
+for model in $MODELS; do ROWS+=("$(basename "$model")|$model||$model"); done
+if [ "${BENCH_PRECISION:-1}" = 1 ]; then
+    ROWS+=("edge.onnx fp16|$EDGE|--precision fp16|$EDGE" "edge.int8.onnx (QDQ)|$INT8|--precision int8|$INT8")
+fi
 echo "machine: $(nproc) cores, $(uname -m), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); $("$(dirname "$CEMA")/edge-agent" info)"
 printf "%-28s %5s %7s %12s %12s %8s\n" model batch threads "cema ms" "ort ms" ratio
-for model in $MODELS; do
+for row in "${ROWS[@]}"; do
+    IFS='|' read -r label model options peer <<< "$row"
     [ -f "$model" ] || { echo "bench: $model not found" >&2; exit 1; }
+    read -r -a extra <<< "$options"
     for batch in 1 32; do
         for threads in 1 "$ALL"; do
             runs=$([ "$batch" -eq 1 ] && echo 200 || echo 20)
             ours=(); theirs=()
             for _ in $(seq "$ROUNDS"); do
-                ours+=("$($CEMA bench "$model" --batch "$batch" --threads "$threads" --runs "$runs" --plain)")
-                theirs+=("$("$VENV/bin/python" scripts/bench_ort.py "$model" --batch "$batch" --threads "$threads" --runs "$runs")")
+                ours+=("$($CEMA bench "$model" "${extra[@]}" --batch "$batch" --threads "$threads" --runs "$runs" --plain)")
+                theirs+=("$("$VENV/bin/python" scripts/bench_ort.py "$peer" --batch "$batch" --threads "$threads" --runs "$runs")")
             done
             a=$(printf "%s\n" "${ours[@]}" | sort -g | sed -n "$(( (ROUNDS + 1) / 2 ))p")
             b=$(printf "%s\n" "${theirs[@]}" | sort -g | sed -n "$(( (ROUNDS + 1) / 2 ))p")
-            printf "%-28s %5d %7d %12.3f %12.3f %8.2f\n" "$(basename "$model")" "$batch" "$threads" "$a" "$b" \
+            printf "%-28s %5d %7d %12.3f %12.3f %8.2f\n" "$label" "$batch" "$threads" "$a" "$b" \
                 "$(python3 -c "print($a / $b)")"
         done
     done
 done
+
+# Model memory per precision, batch 1: ours = bytes of the constants the session holds (weights, norm
+# parameters, folded constants; packed copies kernels make at bind time excluded) and the process RSS
+# growth over load + prepare + one run; onnxruntime = the file size and the RSS growth over creating its
+# session + one run (its own weight buffers and arena included).
+if [ "${BENCH_PRECISION:-1}" = 1 ]; then
+    echo
+    printf "%-28s %14s %12s %14s %14s %14s\n" "model memory (batch 1)" "cema weights" "cema arena" "cema RSS+" "ort file" "ort RSS+"
+    for row in "edge.onnx fp32|$EDGE||$EDGE" "${ROWS[@]: -2}"; do
+        IFS='|' read -r label model options peer <<< "$row"
+        read -r -a extra <<< "$options"
+        read -r w arena rss < <($CEMA bench "$model" "${extra[@]}" --batch 1 --threads 1 --memory --plain)
+        read -r file ort_rss < <("$VENV/bin/python" scripts/bench_ort.py "$peer" --batch 1 --threads 1 --memory)
+        printf "%-28s %14d %12d %14d %14d %14d\n" "$label" "$w" "$arena" "$rss" "$file" "$ort_rss"
+    done
+fi
 
 # CEMA's cloud step: one distillation step (batch 128) and one foundation entropy step (batch 32), this
 # runtime's CloudTrainer against the same math in PyTorch, same thread count, interleaved rounds.

@@ -4,8 +4,9 @@
 #
 #   scripts/cross-build.sh build TARGET     -> out/TARGET/edge-agent (stripped) + edge-agent.debug
 #   scripts/cross-build.sh test  TARGET     builds, then runs it under qemu (ONNX backend cases,
-#                                           models/edge.onnx against the host build, and on aarch64 the
-#                                           board daemon against a host `cema serve` on loopback)
+#                                           models/edge.onnx against the host build in fp32, fp16 and
+#                                           int8, and on aarch64 the board daemon against a host
+#                                           `cema serve` on loopback)
 # TARGET: aarch64 (aarch64-linux-gnu) or armv7 (arm-linux-gnueabihf). The target's settings live in
 # toolchains/<triple>.mk ("NAME := value" lines, also read by the Makefile).
 #
@@ -178,23 +179,24 @@ run_tests() {
         failures=$((failures + 1))
     fi
 
-    # 2. The product model against the host build: same input, outputs within 1e-5.
+    # 2. The product model against the host build, in each precision: fp32 and fp16 (weights rounded
+    #    through binary16 at load) within 1e-5 of the host's same precision; int8 (a QDQ model the host
+    #    `cema quantize` writes here) bit-exact, since integer kernels leave no excuse for a difference.
     # Both are required: the model ships with the repository and `make cross-test` builds the host CLI first.
     local model="models/edge.onnx" host_cema="${HOST_CEMA:-$root/.build/release/cema}"
     if [ ! -f "$model" ] || [ ! -x "$host_cema" ]; then
         log "FAIL: the edge.onnx comparison needs $model and $host_cema"
         failures=$((failures + 1))
     else
-        local work="$out/test"
+        local work="$out/test" calibration="${CALIBRATION_IMAGES:-/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz}"
         mkdir -p "$work"
         python3 scripts/cross-tensors.py make-input "$model" "$work/in.pb"
-        log "qemu: edge-agent run $model"
-        if "$CROSS_QEMU" "$binary" run "$model" --input "$work/in.pb" --output "$work/out-board.pb" \
-            && "$host_cema" run "$model" --input "$work/in.pb" --output "$work/out-host.pb" >/dev/null \
-            && python3 scripts/cross-tensors.py compare "$work/out-board.pb" "$work/out-host.pb" --atol 1e-5; then
-            log "edge.onnx: board output matches the host build"
+        compare_on_board "$model" fp32 1e-5 || failures=$((failures + 1))
+        compare_on_board "$model" fp16 1e-5 || failures=$((failures + 1))
+        if "$host_cema" quantize "$model" --calibration "$calibration" --samples 128 --out "$work/edge.int8.onnx" >/dev/null; then
+            compare_on_board "$work/edge.int8.onnx" int8 exact || failures=$((failures + 1))
         else
-            log "FAIL: edge.onnx output differs from the host build (or a run failed)"
+            log "FAIL: host cema quantize could not write $work/edge.int8.onnx"
             failures=$((failures + 1))
         fi
     fi
@@ -212,6 +214,33 @@ run_tests() {
     fi
     if [ $failures -eq 0 ]; then log "cross tests passed"; else log "$failures cross test(s) failed"; fi
     return $failures
+}
+
+# compare_on_board MODEL PRECISION TOLERANCE: one input through the board binary under qemu and through the
+# host CLI, both in PRECISION; TOLERANCE is a max abs diff, or "exact" for byte-identical output files.
+compare_on_board() {
+    local m="$1" precision="$2" tolerance="$3" name
+    name="$(basename "$m" .onnx) $precision"
+    local board="$work/out-board-$precision.pb" host="$work/out-host-$precision.pb"
+    rm -f "$board" "$host"
+    log "qemu: edge-agent run $m --precision $precision"
+    if ! "$CROSS_QEMU" "$binary" run "$m" --precision "$precision" --input "$work/in.pb" --output "$board" \
+        || ! "$host_cema" run "$m" --precision "$precision" --input "$work/in.pb" --output "$host" >/dev/null; then
+        log "FAIL: $name: a run failed"
+        return 1
+    fi
+    if [ "$tolerance" = exact ]; then
+        python3 scripts/cross-tensors.py compare "$board" "$host" --atol 0 || true
+        if cmp -s "$board" "$host"; then log "$name: board output is bit-exact with the host build"; return 0; fi
+        log "FAIL: $name: board output is not bit-exact with the host build"
+        return 1
+    fi
+    if python3 scripts/cross-tensors.py compare "$board" "$host" --atol "$tolerance"; then
+        log "$name: board output matches the host build"
+        return 0
+    fi
+    log "FAIL: $name: board output differs from the host build"
+    return 1
 }
 
 DAEMON_FRAMES="${DAEMON_FRAMES:-1024}"

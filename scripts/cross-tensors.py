@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Small ONNX TensorProto helpers for the board tests (scripts/cross-build.sh), standard library only.
 
-  cross-tensors.py make-input MODEL.onnx OUT.pb [--seed N]
+  cross-tensors.py make-input MODEL.onnx OUT.pb [--seed N] [--batch N]
       Writes a deterministic pseudo-random fp32 tensor for the model's first graph input (one that is
-      not an initializer); symbolic dimensions become 1. Values are uniform in [0, 1).
+      not an initializer); symbolic dimensions become 1 (the first: --batch). Values are uniform in [0, 1).
   cross-tensors.py compare A.pb B.pb [--atol 1e-5]
       Exits 0 when both tensors have the same type and shape and every element differs by <= atol.
 """
@@ -143,6 +143,8 @@ def encode_varint(v):
 
 def make_input(args):
     name, elem_type, dims = first_graph_input(args.model)
+    if args.batch:
+        dims = [args.batch] + dims[1:]
     if elem_type != 1:
         raise SystemExit(f"make-input: input '{name}' has data_type {elem_type}; only float (1) is supported")
     count = math.prod(dims)
@@ -191,6 +193,7 @@ def main():
     p.add_argument("model")
     p.add_argument("out")
     p.add_argument("--seed", type=int, default=20240601)
+    p.add_argument("--batch", type=int, default=0, help="first dimension (default: the model's, 1 if symbolic)")
     p = sub.add_parser("compare")
     p.add_argument("a")
     p.add_argument("b")

@@ -23,6 +23,7 @@ public enum CloudAdapterError: Error, CustomStringConvertible {
     case badUpload(String)
     case patch(PatchExportError)
     case config(String)
+    case deployedModel(String)
 
     public var description: String {
         switch self {
@@ -31,6 +32,7 @@ public enum CloudAdapterError: Error, CustomStringConvertible {
         case .badUpload(let reason): return "bad upload: \(reason)"
         case .patch(let e): return "cannot export the patch: \(e)"
         case .config(let reason): return "bad cloud-step configuration: \(reason)"
+        case .deployedModel(let reason): return "the device's model does not fit this cloud's edge model: \(reason)"
         }
     }
 }
@@ -46,7 +48,7 @@ public struct CloudStepRecord {
 public final class CloudAdapter {
     public let config: CEMAConfig
     public let steps: CloudStepConfig
-    /// The device's model identity and the version of the last patch sent.
+    /// The device's model identity (what every patch names) and the version of the last patch sent.
     public let modelSHA256: [UInt8]
     public private(set) var version: UInt64 = 0
     public private(set) var replay: ReplayBuffer
@@ -63,10 +65,12 @@ public final class CloudAdapter {
     private var stepsThisBatch = 0
     private var input: [Float]
 
-    /// `edgeModel` is the device's ONNX file (its identity is this file's hash), `foundationModel` the
-    /// teacher's. Images are [1, side, side] uint8.
+    /// `edgeModel` is the fp32 ONNX file the cloud adapts, `foundationModel` the teacher's. Images are
+    /// [1, side, side] uint8. Patches name `deployedModel` when given (the file the device really runs,
+    /// e.g. its int8 QDQ model, which keeps the norm layers' initializers), else `edgeModel`.
     public init(edgeModel: [UInt8], foundationModel: [UInt8], config: CEMAConfig = CEMAConfig(),
-                steps: CloudStepConfig = CloudStepConfig(), seed: UInt64 = 0) throws(CloudAdapterError) {
+                steps: CloudStepConfig = CloudStepConfig(), seed: UInt64 = 0,
+                deployedModel: [UInt8]? = nil) throws(CloudAdapterError) {
         self.config = config
         self.steps = steps
         let student: Graph, teacher: Graph
@@ -75,7 +79,8 @@ public final class CloudAdapter {
             teacher = try ModelLoader.load(bytes: foundationModel)
         } catch { throw .load("edge or foundation model", error) }
         studentGraph = student
-        modelSHA256 = SHA256.digest(edgeModel)
+        modelSHA256 = SHA256.digest(deployedModel ?? edgeModel)
+        if let deployedModel { try Self.checkDeployed(deployedModel, student: student) }
         let kd = steps.uploadBatch + steps.replayedPerStep
         if steps.replayOnlyBatch != kd {
             throw .config("the replay-only batch (\(steps.replayOnlyBatch)) must equal new + replayed (\(kd)): they share one prepared model")
@@ -211,6 +216,28 @@ public final class CloudAdapter {
                 return (name: name, dims: t.shape, values: t.floats())
             }
         }
+    }
+
+    /// A deployed variant must take this cloud's patches as the device would check them (same patchable
+    /// names, shapes, fp32) and hold the same norm parameters as the fp32 file: proof it was made from it.
+    public static func checkDeployed(_ bytes: [UInt8], student: Graph) throws(CloudAdapterError) {
+        let deployed: Model
+        do { deployed = try Model(bytes: bytes) } catch { throw .deployedModel("\(error)") }
+        var parameters: [PatchParameter] = []
+        for layer in NormParameters.layers(of: student) {
+            for name in layer.parameterNames {
+                let t = student.initializers[name]!
+                parameters.append(PatchParameter(name: name, kind: .fp32, dims: t.shape, values: t.floats()))
+                guard let d = deployed.graph.initializers[name] else { throw .deployedModel("it has no '\(name)'") }
+                if d.type != .float32 || d.floats() != t.floats() {
+                    throw .deployedModel("its '\(name)' differs from the edge model's: it was not made from this model")
+                }
+            }
+        }
+        if parameters.isEmpty { throw .deployedModel("the edge model has no normalization parameters to patch") }
+        let dryRun = ParameterPatch(modelSHA256: deployed.modelSHA256, baseVersion: deployed.version, newVersion: deployed.version + 1,
+                                    parameters: parameters, createdUnixMs: 0)
+        do { try deployed.check(dryRun) } catch { throw .deployedModel("\(error)") }
     }
 
     private func exportPatch(createdUnixMs: UInt64) throws(CloudAdapterError) -> [UInt8] {

@@ -13,6 +13,9 @@ public struct CloudServiceConfig {
     public var cema = CEMAConfig()
     public var steps = CloudStepConfig()
     public var seed: UInt64 = 0
+    /// Other files boards may run instead of `edgeModel` (int8 QDQ models made from it): a board running
+    /// one is adapted on `edgeModel` and its patches name that file.
+    public var deployedModels: [[UInt8]] = []
 
     public init(edgeModel: [UInt8], foundationModel: [UInt8], signingKey: PatchSigningKey) {
         self.edgeModel = edgeModel
@@ -131,7 +134,8 @@ public final class CloudService {
     private func handle(_ message: CloudMessage, on c: inout Connection, peer: String) -> [CloudMessage] {
         switch message {
         case .hello(let id, let session, let sha, let version, let highest):
-            if sha != modelSHA256 {
+            let deployed = config.deployedModels.first { SHA256.digest($0) == sha }
+            if sha != modelSHA256 && deployed == nil {
                 statistics.refusedDevices += 1
                 c.closing = true
                 let reason = "this cloud adapts model \(SHA256.hex(modelSHA256)), the device runs \(SHA256.hex(sha))"
@@ -143,10 +147,16 @@ public final class CloudService {
                 return [.refused(reason: "the hello carries no device id")]
             }
             let device: Device
+            if let d = devices[id], d.adapter.modelSHA256 != sha {
+                // Its cloud state and patch versions belong to the other file.
+                c.closing = true
+                return [.refused(reason: "device \(id) ran model \(SHA256.hex(d.adapter.modelSHA256)) before, now \(SHA256.hex(sha))")]
+            }
             if let d = devices[id] { device = d } else {
                 do {
                     let adapter = try CloudAdapter(edgeModel: config.edgeModel, foundationModel: config.foundationModel,
-                                                   config: config.cema, steps: config.steps, seed: config.seed &+ UInt64(devices.count))
+                                                   config: config.cema, steps: config.steps, seed: config.seed &+ UInt64(devices.count),
+                                                   deployedModel: deployed)
                     device = Device(adapter: adapter)
                     devices[id] = device
                 } catch {

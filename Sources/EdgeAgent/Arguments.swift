@@ -37,18 +37,40 @@ struct Arguments {
     }
 }
 
-/// The shipped model with the store's last good parameters applied; prints what start-up skipped.
-func restoredModel(_ modelPath: String, store: PatchStore) throws(PatchStoreError) -> (Model, PatchStoreState)? {
-    let model: Model
-    do { model = try Model(path: modelPath) } catch {
-        printError("edge-agent: \(error.description)")
-        return nil
-    }
+/// The shipped model in `precision` (nil: as the file is) with the store's last good parameters applied;
+/// prints what start-up skipped.
+func restoredModel(_ modelPath: String, store: PatchStore, precision: DevicePrecision? = nil) throws(PatchStoreError) -> (Model, PatchStoreState)? {
+    guard let model = loadModel(modelPath, precision: precision) else { return nil }
     let state = try store.restore(model)
     for problem in state.problems where state.slot != .active { printError("edge-agent: store \(problem)") }
     return (model, state)
 }
 
+
+/// The model file as it runs in `precision` (nil: as the file is); prints why and returns nil when it
+/// cannot be read or does not match the precision asked for.
+func loadModel(_ path: String, precision: DevicePrecision?) -> Model? {
+    let model: Model
+    do { model = try Model(path: path) } catch {
+        printError("edge-agent: \(error.description)")
+        return nil
+    }
+    do { return try model.forDevice(precision) } catch {
+        printError("edge-agent: \(path): \(error.description)")
+        return nil
+    }
+}
+
+extension Arguments {
+    /// --precision fp32|fp16|int8, nil when absent (the file's own); false after a message when malformed.
+    func precision() -> (ok: Bool, value: DevicePrecision?) {
+        guard let text = options["--precision"]?.last else { return (true, nil) }
+        do { return (true, try DevicePrecision(parsing: text)) } catch {
+            printError("edge-agent: \(error.description)")
+            return (false, nil)
+        }
+    }
+}
 
 /// The board's public key from KEY.pub; prints why and returns nil when it is missing or malformed.
 func loadVerifier(_ keyPath: String) -> SignatureVerifier? {

@@ -30,9 +30,9 @@ final class Daemon {
         guard let verifier = loadVerifier(o.keyPath) else { return nil }
         do {
             store = try PatchStore(directory: o.store)
-            guard let (m, state) = try restoredModel(o.modelPath, store: store) else { return nil }
+            guard let (m, state) = try restoredModel(o.modelPath, store: store, precision: o.precision) else { return nil }
             model = m
-            print("edge-agent: \(o.modelPath): parameters \(state.slot.name), version \(state.version)")
+            print("edge-agent: \(o.modelPath): \((o.precision ?? m.nativePrecision).rawValue), parameters \(state.slot.name), version \(state.version)")
         } catch {
             printError("edge-agent: \(error.description)")
             return nil

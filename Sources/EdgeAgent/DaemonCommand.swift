@@ -20,11 +20,13 @@ struct DaemonOptions {
     var backoff: BackoffConfig
     var connectTimeoutMs: Int
     var quiet: Bool
+    /// nil: as the model file is (fp32, or int8 for a QDQ file).
+    var precision: DevicePrecision?
 }
 
 func daemonCommand(_ args: [String]) -> Int32 {
     let valued = ["--store", "--pubkey", "--cloud", "--outbox", "--inbox", "--frames", "--labels", "--batch", "--device-id",
-                  "--sync-ms", "--backoff-initial-ms", "--backoff-max-ms", "--connect-timeout-ms", "--threads"]
+                  "--sync-ms", "--backoff-initial-ms", "--backoff-max-ms", "--connect-timeout-ms", "--threads", "--precision"]
     guard let parsed = Arguments(args, valued: valued, flags: ["--quiet"]), parsed.positional.count == 1,
           let store = parsed.options["--store"]?.last, let key = parsed.options["--pubkey"]?.last,
           let frames = parsed.options["--frames"]?.last,
@@ -45,13 +47,15 @@ func daemonCommand(_ args: [String]) -> Int32 {
             return 2
         }
     }
+    let precision = parsed.precision()
+    guard precision.ok else { return 2 }
     RuntimeThreads.set(parsed.threads())
     let options = DaemonOptions(modelPath: parsed.positional[0], store: store, keyPath: key, cloud: cloud,
                                 outbox: parsed.options["--outbox"]?.last, inbox: parsed.options["--inbox"]?.last,
                                 frames: frames, labels: parsed.options["--labels"]?.last, batch: batch,
                                 deviceID: parsed.options["--device-id"]?.last ?? "board", syncMs: syncMs,
                                 backoff: BackoffConfig(initialMs: initial, maximumMs: max(initial, maximum)),
-                                connectTimeoutMs: connectTimeout, quiet: parsed.flags.contains("--quiet"))
+                                connectTimeoutMs: connectTimeout, quiet: parsed.flags.contains("--quiet"), precision: precision.value)
     guard let daemon = Daemon(options) else { return 1 }
     return daemon.run()
 }

@@ -4,13 +4,16 @@
 import EdgeRuntime
 
 let usage = """
-    usage: edge-agent run MODEL --input IN.pb [--input ...] [--output OUT.pb ...] [--threads N]
+    usage: edge-agent run MODEL --input IN.pb [--input ...] [--output OUT.pb ...] [--threads N] [--precision P]
            edge-agent conformance DIR... [--threads N] [--quiet]
            edge-agent patch MODEL --store DIR --pubkey KEY.pub PATCH
            edge-agent serve MODEL (--serial DEVICE [--baud 115200] | --listen [HOST:]PORT) --store DIR --pubkey KEY.pub [--count N]
            edge-agent daemon MODEL --store DIR --pubkey KEY.pub (--cloud HOST:PORT | --outbox DIR [--inbox DIR])
                              --frames FILE.idx|-|DIR [--labels L.idx] [--batch 64] [--device-id ID] [--sync-ms N]
                              [--backoff-initial-ms 500] [--backoff-max-ms 30000] [--connect-timeout-ms 1000] [--quiet]
+                             [--precision P]
+           --precision fp32|fp16|int8: fp16 rounds the weights through binary16 at load (fp32 arithmetic, same
+           model identity); int8 needs a QDQ model (cema quantize); without it a model runs as its file is
            edge-agent rollback --store DIR
            edge-agent status --store DIR MODEL
            edge-agent info

@@ -2,17 +2,19 @@
 import EdgeRuntime
 
 func runCommand(_ args: [String]) -> Int32 {
-    guard let parsed = Arguments(args, valued: ["--input", "--output", "--threads"], flags: []),
+    guard let parsed = Arguments(args, valued: ["--input", "--output", "--threads", "--precision"], flags: []),
           parsed.positional.count == 1 else {
         printError("edge-agent run: give one MODEL\n" + usage)
         return 2
     }
+    let precision = parsed.precision()
+    guard precision.ok else { return 2 }
     RuntimeThreads.set(parsed.threads())
     let path = parsed.positional[0]
     let inputs = parsed.options["--input"] ?? []
     let outputs = parsed.options["--output"] ?? []
+    guard let model = loadModel(path, precision: precision.value) else { return 1 }
     do {
-        let model = try Model(path: path)
         let g = model.graph
         if inputs.count != g.inputs.count {
             printError("edge-agent: \(path) takes \(g.inputs.count) input(s), \(inputs.count) given")

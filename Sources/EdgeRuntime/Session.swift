@@ -10,6 +10,9 @@ public final class Session {
     public let outputTypes: [ElementType]
     /// Bytes of activation memory (the arena), for reports.
     public let arenaBytes: Int
+    /// Bytes of the constant tensors the kernels read (weights, norm parameters, folded constants), each
+    /// buffer once. Copies a kernel packs for itself at bind time are not in it.
+    public let constantBytes: Int
     /// Operator type of each executed step, in order (folded constants are not steps).
     public let stepOperators: [String]
 
@@ -27,6 +30,10 @@ public final class Session {
             if case .constant(let t) = placement { return t }
             return nil
         }
+        var buffers = Set<UnsafeMutableRawPointer>()
+        var bytes = 0
+        for t in constants where buffers.insert(t.raw).inserted { bytes += t.byteCount }
+        constantBytes = bytes
         let base = arena.pointer
         var views: [TensorView] = []
         views.reserveCapacity(plan.values.count)

@@ -13,12 +13,19 @@ struct Bench: ParsableCommand {
     @Option(help: "Timed runs.") var runs: Int = 30
     @Option(help: "Untimed warm-up runs.") var warmup: Int = 3
     @Flag(help: "Print only the median in milliseconds.") var plain = false
+    @Option(help: "fp32, fp16 (weights rounded through binary16 at load) or int8 (needs a QDQ model); default: as the file is.")
+    var precision: String?
+    @Flag(help: "Report memory instead of time: bytes of constants the session holds (weights), its arena, and the process RSS growth over load, prepare and one run.")
+    var memory = false
 
     func run() throws {
         RuntimeThreads.set(threads)
-        let m = loadModel(model)
+        let rssBefore = residentBytes()
         let session: Session
-        do { session = try m.prepare(batch: batch) } catch { fail("\(model): \(error)") }
+        do {
+            let p = try precision.map { try DevicePrecision(parsing: $0) }
+            session = try loadModel(model).forDevice(p).prepare(batch: batch)
+        } catch { fail("\(model): \(error)") }
         // Deterministic pseudo-random inputs in [0, 1): timing must not depend on the data path taken.
         var state: UInt64 = 0x9E3779B97F4A7C15
         for i in 0..<session.inputNames.count where session.inputTypes[i] == .float32 {
@@ -28,6 +35,15 @@ struct Bench: ParsableCommand {
                 state = state &* 6364136223846793005 &+ 1442695040888963407
                 p[k] = Float(state >> 40) / Float(1 << 24)
             }
+        }
+        if memory {
+            session.run()   // the arena's pages are resident only once a run touched them
+            let rss = residentBytes() - rssBefore
+            if plain { print("\(session.constantBytes) \(session.arenaBytes) \(rss)") } else {
+                print("\(model) batch \(batch): weights \(session.constantBytes) bytes (session constants), arena \(session.arenaBytes) bytes, "
+                      + "RSS +\(rss) bytes over load, prepare and one run")
+            }
+            return
         }
         for _ in 0..<warmup { session.run() }
         var times: [Double] = []
@@ -44,5 +60,12 @@ struct Bench: ParsableCommand {
             print(String(format: "%@ batch %d threads %d: median %.3f ms (min %.3f, max %.3f) over %d runs, arena %d bytes",
                          model, batch, threads, median, times.first!, times.last!, times.count, session.arenaBytes))
         }
+    }
+
+    /// Resident set size of this process (Linux /proc/self/statm), 0 where it cannot be read.
+    func residentBytes() -> Int {
+        guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
+        let fields = text.split(separator: " ")
+        return fields.count > 1 ? (Int(fields[1]) ?? 0) * Int(sysconf(Int32(_SC_PAGESIZE))) : 0
     }
 }

@@ -38,8 +38,8 @@ struct Evaluate: ParsableCommand {
     @Option(help: "Kernel threads (0: all cores).") var threads: Int = 0
     @Option(help: "Also write the grid as Markdown to this file.") var markdown: String?
     @Flag(help: "Skip the clean-set row.") var noClean = false
-    @Option(help: "fp32, or fp16 (weights rounded through binary16, arithmetic in fp32). int8: give a QDQ model (cema quantize).")
-    var precision = "fp32"
+    @Option(help: "fp32, fp16 (weights rounded through binary16, arithmetic in fp32) or int8 (needs a QDQ model: cema quantize); default: as the file is.")
+    var precision: String?
     @Option(help: "Write the clean-set predictions here, one class index per line (top-1 agreement between models and runtimes).")
     var predictions: String?
 
@@ -59,13 +59,16 @@ struct Evaluate: ParsableCommand {
             do { try dataset.requireImageSize(rows: Corruption.imageSide, columns: Corruption.imageSide) } catch { fail("\(error)") }
         }
         let classifier: BatchClassifier
+        let precisionName: String
         do {
-            guard let p = Precision(rawValue: precision) else { fail("--precision must be fp32 or fp16") }
-            classifier = try BatchClassifier(model: loadModel(model).converted(to: p), name: model, batch: batch,
+            let file = loadModel(model)
+            let m = try file.forDevice(precision.map { try DevicePrecision(parsing: $0) })
+            precisionName = precision ?? file.nativePrecision.rawValue
+            classifier = try BatchClassifier(model: m, name: model, batch: batch,
                                              rows: dataset.images.rows, columns: dataset.images.columns)
         } catch { fail("\(error)") }
 
-        print("\(model): \(dataset.count) images, batch \(batch), \(RuntimeThreads.current) threads, kernels \(Platform.kernelISA), \(precision)")
+        print("\(model): \(dataset.count) images, batch \(batch), \(RuntimeThreads.current) threads, kernels \(Platform.kernelISA), \(precisionName)")
         var grid = AccuracyGrid()
         let streams = corruptions.flatMap { c in severities.map { (c, $0) } }
         let progress = ProgressLine(total: streams.count + (noClean ? 0 : 1), label: "evaluate")

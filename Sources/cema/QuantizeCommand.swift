@@ -26,37 +26,18 @@ struct Quantize: ParsableCommand {
         let m = loadModel(model)
         let images: IDXImages
         do { images = try IDXImages.read(calibration) } catch { fail("\(error)") }
-        let names = QuantizedGraphBuilder.activationsToQuantize(m.graph)
-        let batch = 32
-        let calibrator: ActivationCalibrator
-        do { calibrator = try ActivationCalibrator(model: m, names: names, batch: batch) } catch { fail("\(model): \(error)") }
-        let shape = calibrator.session.inputShapes[0]
-        if shape.count != 4 || shape[1] * shape[2] * shape[3] != images.pixelsPerImage {
-            fail("\(model) takes \(describeShape(shape)), the images are \(images.rows)x\(images.columns)")
-        }
         let n = min(samples, images.count)
-        let input = calibrator.session.inputPointer(0).assumingMemoryBound(to: Float.self)
-        func pass(_ record: (Int) -> Void) {
-            var first = 0
-            while first < n {
-                let rows = min(batch, n - first)
-                let px = images.pixelsPerImage
-                for i in 0..<(batch * px) { input[i] = i < rows * px ? Float(images.pixels[first * px + i]) / 255 : 0 }
-                calibrator.session.run()
-                record(rows)
-                first += rows
-            }
-        }
-        pass { calibrator.recordRanges(rows: $0) }
-        if method == "percentile" { pass { calibrator.recordHistograms(rows: $0) } }
-        let ranges = calibrator.ranges(percentile: method == "percentile" ? percentile : nil)
+        let q: (graph: Graph, activations: Int)
         do {
-            let q = try QuantizedGraphBuilder.build(m.graph, ranges: ranges)
-            try writeFile(out, try ONNXGraphWriter.encode(q))
+            q = try ModelQuantizer.quantize(m, pixels: images.pixels, pixelsPerImage: images.pixelsPerImage, count: n,
+                                            method: method == "percentile" ? .percentile(percentile) : .minMax)
+        } catch { fail("\(model): \(error)") }
+        do {
+            try writeFile(out, try ONNXGraphWriter.encode(q.graph))
             // Loading and preparing it proves the file is well formed before anyone ships it.
             _ = try Model(path: out).prepare(batch: 1)
         } catch { fail("\(error)") }
-        print("\(out): \(names.count) activations calibrated on \(n) images (\(method)), "
+        print("\(out): \(q.activations) activations calibrated on \(n) images (\(method)), "
               + "\(QuantizedGraphBuilder.quantizableNodes(m.graph).count) Conv/Gemm weights in int8")
     }
 }

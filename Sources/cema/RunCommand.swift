@@ -12,12 +12,13 @@ struct Run: ParsableCommand {
     @Option(name: .long, help: "Output TensorProto file, in the model's output order (repeatable).")
     var output: [String] = []
     @Option(help: "Kernel threads (default: all cores).") var threads: Int = 0
-    @Option(help: "fp32, or fp16 (weights rounded through binary16, arithmetic in fp32). QDQ models run int8 either way.")
-    var precision = "fp32"
+    @Option(help: "fp32, fp16 (weights rounded through binary16, arithmetic in fp32) or int8 (needs a QDQ model); default: as the file is.")
+    var precision: String?
 
     func run() throws {
         RuntimeThreads.set(threads)
-        let m = loadModel(model)
+        let m: Model
+        do { m = try loadModel(model).forDevice(precision.map { try DevicePrecision(parsing: $0) }) } catch { fail("\(model): \(error)") }
         let g = m.graph
         if input.count != g.inputs.count {
             fail("\(model) takes \(g.inputs.count) input(s) (\(g.inputs.map { $0.name }.joined(separator: ", "))), \(input.count) given")
@@ -34,8 +35,7 @@ struct Run: ParsableCommand {
             } catch { fail("\(error)") }
         }
         do {
-            guard let p = Precision(rawValue: precision) else { fail("--precision must be fp32 or fp16") }
-            let session = try m.prepare(inputShapes: shapes, inputTypes: types, options: PrepareOptions(precision: p))
+            let session = try m.prepare(inputShapes: shapes, inputTypes: types)
             let results = try session.run(tensors)
             if output.isEmpty {
                 for (k, t) in results.enumerated() { print("\(session.outputNames[k]) \(t.type.name) \(describeShape(t.shape))") }

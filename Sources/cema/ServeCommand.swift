@@ -13,7 +13,9 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Signing key (cema keygen); the boards hold KEY.pub.") var key: String
     @Option(help: "TCP port to listen on (0: any free port, printed at start).") var port: Int = 7070
     @Option(help: "Address to listen on.") var host = "0.0.0.0"
-    @Option(help: "Edge model (the boards' model; its SHA-256 must match theirs).") var edge = "models/edge.onnx"
+    @Option(help: "Edge model (the boards' model; its SHA-256 must match theirs, or theirs a --deployed file's).") var edge = "models/edge.onnx"
+    @Option(help: "A QDQ model of --edge that boards may run instead (cema quantize; repeatable): they are adapted on --edge and their patches name this file.")
+    var deployed: [String] = []
     @Option(help: "Foundation (teacher) model.") var foundation = "models/foundation.onnx"
     @Option(help: "Seed of the replay draws.") var seed: UInt64 = 0
     @Option(help: "Stop after this many seconds (tests; default: run until killed).") var seconds: Double?
@@ -32,10 +34,18 @@ struct ServeCommand: ParsableCommand {
         // Fails here, with the reason, rather than at the first device's hello.
         do { _ = try CloudAdapter(edgeModel: edgeBytes, foundationModel: foundationBytes) } catch { fail("\(error)") }
         var config = CloudServiceConfig(edgeModel: edgeBytes, foundationModel: foundationBytes, signingKey: signingKey)
+        for path in deployed {
+            do {
+                let bytes = try readFile(path)
+                try CloudAdapter.checkDeployed(bytes, student: try ModelLoader.load(bytes: edgeBytes))
+                config.deployedModels.append(bytes)
+            } catch { fail("--deployed \(path): \(error)") }
+        }
         config.seed = seed
         let service: CloudService
         do { service = try CloudService(config, listenOn: TCPAddress(host: host, port: UInt16(port))) } catch { fail("\(error)") }
-        print("cema serve: listening on \(host):\(service.listener.port); edge model \(edge) (\(SHA256.hex(SHA256.digest(edgeBytes)).prefix(16))...), foundation \(foundation)")
+        print("cema serve: listening on \(host):\(service.listener.port); edge model \(edge) (\(SHA256.hex(SHA256.digest(edgeBytes)).prefix(16))...), foundation \(foundation)"
+              + deployed.enumerated().map { k, path in "; also boards running \(path) (\(SHA256.hex(SHA256.digest(config.deployedModels[k])).prefix(16))...)" }.joined())
         if let portFile {
             do { try writeFileAtomically(portFile, Array("\(service.listener.port)\n".utf8)) } catch { fail("\(error)") }
         }

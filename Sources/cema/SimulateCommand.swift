@@ -27,6 +27,12 @@ struct Simulate: ParsableCommand {
     @Flag(help: "Keep adapted models and cloud state across streams.") var continual = false
     @Option(help: "Write report.md and SVG plots into this directory.") var report: String?
     @Option(help: "Kernel threads (0: all cores).") var threads = 0
+    @Option(help: "What the devices run: fp32, fp16 (weights rounded through binary16 at load) or int8 (a QDQ model; the cloud adapts the fp32 --edge and addresses its patches to the int8 file).")
+    var precision = "fp32"
+    @Option(help: "With --precision int8: this QDQ file of --edge (cema quantize) instead of quantizing in-process (min-max, the first 512 clean training images).")
+    var int8Model: String?
+    @Option(help: "Write every frame's top-1 class here: one line per method and stream, 'METHOD STREAM SEVERITY c0 c1 ...' (frame-by-frame agreement between runs).")
+    var predictions: String?
 
     // Edge selection (SampleSelector).
     @Option(help: "Edge batch size.") var batch = 64
@@ -91,8 +97,8 @@ struct Simulate: ParsableCommand {
         config.cloudSteps.replayOnlyBatch = cloudBatch + replayed
         config.cloudSteps.replayCapacity = replayCapacity
         config.cloudSteps.replayMinimum = replayMinimum
-        guard let precision = PatchPrecision(rawValue: patchPrecision) else { fail("--patch-precision is fp32 or fp16") }
-        config.cloudSteps.patchPrecision = precision
+        guard let patchKind = PatchPrecision(rawValue: patchPrecision) else { fail("--patch-precision is fp32 or fp16") }
+        config.cloudSteps.patchPrecision = patchKind
         config.onDevice.learningRate = deviceLr
         config.onDevice.momentum = momentum
         config.onDevice.redundancyEpsilon = etaEpsilon
@@ -108,12 +114,20 @@ struct Simulate: ParsableCommand {
         if config.methods.contains(.eata) {
             do { fisher = try FashionMNIST.load(.train).images } catch { fail("EATA's Fisher information needs the clean training split: \(error)") }
         }
+        do { config.precision = try DevicePrecision(parsing: precision) } catch { fail("\(error)") }
+        if int8Model != nil && config.precision != .int8 { fail("--int8-model goes with --precision int8") }
         let edgeBytes = readBytes(edge), foundationBytes = readBytes(foundation)
-        let simulation = FleetSimulation(config: config, edgeModel: edgeBytes, foundationModel: foundationBytes, test: test, fisherImages: fisher)
+        let (deployed, deployedNote) = deployedModel(config.precision, edgeBytes)
+        let simulation: FleetSimulation
+        do {
+            simulation = try FleetSimulation(config: config, edgeModel: edgeBytes, foundationModel: foundationBytes, test: test,
+                                             fisherImages: fisher, deployedModel: deployed)
+        } catch { fail("\(error)") }
         let interactive = isatty(2) != 0
         let start = Date()
         print("simulate: \(config.methods.map(\.rawValue).joined(separator: ", ")) on \(config.streams.count) stream(s), "
             + "\(devices) device(s) x \(samples / batch * batch) frames, seed \(seed)")
+        print("simulate: device precision \(deployedNote)")
         let results: [StreamResult]
         do {
             results = try simulation.run { p in
@@ -130,12 +144,46 @@ struct Simulate: ParsableCommand {
         let summary = SimulationReport(results: results, preamble: [
             "command: `cema simulate \(CommandLine.arguments.dropFirst(2).joined(separator: " "))`",
             "edge model `\(edge)`, foundation model `\(foundation)`; \(devices) device(s), \(samples / batch * batch) frames each per stream, batch \(batch), seed \(seed)",
+            "device precision: \(deployedNote)",
             String(format: "wall time %.1f s", Date().timeIntervalSince(start)),
         ])
         print(summary.summaryTable())
+        for m in config.methods {
+            let rs = results.filter { $0.method == m }
+            let correct = rs.map(\.correct).reduce(0, +), total = rs.map(\.samples).reduce(0, +)
+            let mean = rs.map(\.accuracy).reduce(0, +) / Double(max(rs.count, 1))
+            print(String(format: "%@: %d / %d frames correct, mean over %d stream(s) %.2f%%", m.rawValue, correct, total, rs.count, mean * 100))
+        }
         print(String(format: "wall time: %.1f s", Date().timeIntervalSince(start)))
+        if let predictions {
+            let text = results.map { r in "\(r.method.rawValue) \(r.corruption.rawValue) \(r.severity) " + r.predictions.map { String($0) }.joined(separator: " ") + "\n" }.joined()
+            guard FileManager.default.createFile(atPath: predictions, contents: Data(text.utf8)) else { fail("cannot write \(predictions)") }
+        }
         if let dir = report {
             do { print("report: \(try summary.write(to: dir))") } catch { fail("cannot write the report to \(dir): \(error)") }
+        }
+    }
+
+    /// The QDQ file int8 devices run (nil for fp32/fp16, which load --edge itself) and a line saying what
+    /// the devices run and which model identity the patches name.
+    func deployedModel(_ p: DevicePrecision, _ edgeBytes: [UInt8]) -> ([UInt8]?, String) {
+        let edgeID = String(SHA256.hex(SHA256.digest(edgeBytes)).prefix(16))
+        switch p {
+        case .fp32: return (nil, "fp32; patches name \(edge) (sha256 \(edgeID)...)")
+        case .fp16: return (nil, "fp16 (weights rounded through binary16 at load, fp32 arithmetic); patches name \(edge) (sha256 \(edgeID)...), the file the devices load")
+        case .int8:
+            let bytes: [UInt8], source: String
+            if let int8Model {
+                bytes = readBytes(int8Model)
+                do { try DeployedModel.checkInt8(bytes, edgeModel: edgeBytes) } catch { fail("\(int8Model): \(error)") }
+                source = int8Model
+            } else {
+                let train: IDXImages
+                do { train = try FashionMNIST.load(.train).images } catch { fail("int8 calibration needs the clean training split: \(error)") }
+                do { bytes = try DeployedModel.int8(edgeModel: edgeBytes, calibration: train) } catch { fail("cannot quantize \(edge): \(error)") }
+                source = "\(edge) quantized in-process (min-max, first \(DeployedModel.calibrationImages) clean training images)"
+            }
+            return (bytes, "int8 QDQ model, \(source); the cloud adapts the fp32 \(edge) and its patches name the int8 file (sha256 \(String(SHA256.hex(SHA256.digest(bytes)).prefix(16)))...)")
         }
     }
 

@@ -118,6 +118,23 @@ final class CloudServiceTests: XCTestCase {
         XCTAssertEqual(try PatchStore(directory: board.dir).restore(restarted).version, 2)
     }
 
+    func testAnInt8BoardIsAdaptedOnTheFP32ModelAndGetsPatchesNamingItsOwnFile() throws {
+        let edge = try bytes("models/edge.onnx"), foundation = try bytes("models/foundation.onnx")
+        let int8 = try DeployedModel.int8(edgeModel: edge, calibration: try FashionMNIST.load(.train).images, count: 64)
+        var config = CloudServiceConfig(edgeModel: edge, foundationModel: foundation, signingKey: key)
+        config.deployedModels = [int8]
+        let cloud = try CloudService(config, listenOn: TCPAddress(host: "127.0.0.1", port: 0))
+        var lines: [String] = []
+        cloud.log = { lines.append($0) }
+        let board = try Board(modelBytes: int8, publicKey: key.publicKey, port: cloud.listener.port)
+        let frames = try FashionMNIST.load(.test).prefix(40).images
+        var events: [UplinkEvent] = []
+        board.upload((0..<40).map { Array(frames.pixels[($0 * 784)..<(($0 + 1) * 784)]) })
+        // The board's PatchStore checks the patch names the int8 file's SHA-256, as for any patch.
+        XCTAssertEqual(exchange(board, cloud, until: 0, events: &events), .installed(version: 1), "\(lines)")
+        XCTAssertEqual(board.model.modelSHA256, SHA256.digest(int8))
+    }
+
     func testABoardWithAnotherModelIsTurnedAwayWithTheReason() throws {
         let edge = try bytes("models/edge.onnx"), foundation = try bytes("models/foundation.onnx")
         let cloud = try CloudService(CloudServiceConfig(edgeModel: edge, foundationModel: foundation, signingKey: key),

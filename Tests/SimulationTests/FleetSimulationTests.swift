@@ -21,7 +21,7 @@ final class FleetSimulationTests: XCTestCase {
         config.devices = 2
         config.samples = 640
         config.seed = 3
-        let sim = FleetSimulation(config: config, edgeModel: try model("edge"), foundationModel: try model("foundation"),
+        let sim = try FleetSimulation(config: config, edgeModel: try model("edge"), foundationModel: try model("foundation"),
                                   test: test, fisherImages: nil)
         let results = try sim.run()
         let source = try XCTUnwrap(results.first { $0.method == .source })
@@ -48,7 +48,7 @@ final class FleetSimulationTests: XCTestCase {
         config.methods = [.cema]
         config.streams = [(.defocusBlur, 4)]
         config.samples = 256
-        let sim = FleetSimulation(config: config, edgeModel: try model("edge"), foundationModel: try model("foundation"),
+        let sim = try FleetSimulation(config: config, edgeModel: try model("edge"), foundationModel: try model("foundation"),
                                   test: test, fisherImages: nil)
         let fleet = try Fleet(sim, .cema)
         let shifted = CorruptionSuite(seed: 0).corrupt(test.images, .defocusBlur, severity: 4)

@@ -22,10 +22,10 @@ final class EdgeDevice {
     private(set) var sequence: UInt64 = 0
     let onDevice: OnDeviceAdaptation?
 
-    init(id: String, modelBytes: [UInt8], batch: Int, side: Int, selector: SelectorConfig,
+    init(id: String, modelBytes: [UInt8], precision: DevicePrecision, batch: Int, side: Int, selector: SelectorConfig,
          onDevice method: Method?, onDeviceConfig: OnDeviceConfig, fisherImages: IDXImages?) throws {
         self.id = id
-        model = try Model(bytes: modelBytes)
+        model = try Model(bytes: modelBytes).forDevice(precision)
         classifier = try BatchClassifier(model: model, name: id, batch: batch, rows: side, columns: side)
         self.selector = SampleSelector(classes: classifier.classes, config: selector)
         let graph = model.graph

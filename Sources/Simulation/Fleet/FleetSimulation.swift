@@ -21,6 +21,9 @@ public struct SimulationConfig {
     public var onDevice = OnDeviceConfig()
     /// Upload share of `random` when `cema` has not run on the stream.
     public var randomRate = 0.3
+    /// What the devices run: the edge model in fp32, fp16 (rounded at load), or int8 (the deployed QDQ
+    /// model). The cloud always adapts the fp32 file.
+    public var precision: DevicePrecision = .fp32
     public init() {}
 }
 
@@ -36,16 +39,37 @@ public struct SimulationProgress {
     public var uploaded: Int
 }
 
+public enum SimulationError: Error, CustomStringConvertible {
+    case precision(String)
+
+    public var description: String {
+        switch self {
+        case .precision(let reason): return reason
+        }
+    }
+}
+
 public final class FleetSimulation {
     public let config: SimulationConfig
     let edgeModel: [UInt8], foundationModel: [UInt8]
+    /// The file the devices run when it is not `edgeModel` (int8: its QDQ model); patches name it.
+    let deployedModel: [UInt8]?
     let test: IDXDataset
     let fisherImages: IDXImages?
     let side: Int
 
-    public init(config: SimulationConfig, edgeModel: [UInt8], foundationModel: [UInt8], test: IDXDataset, fisherImages: IDXImages?) {
+    public init(config: SimulationConfig, edgeModel: [UInt8], foundationModel: [UInt8], test: IDXDataset, fisherImages: IDXImages?,
+                deployedModel: [UInt8]? = nil) throws(SimulationError) {
+        // Tent/ETA/EATA/bn-stats train or re-estimate on the device, in fp32 only; int8 needs its QDQ file.
+        if config.precision != .fp32, let m = config.methods.first(where: { $0.trainsOnDevice || $0 == .bnStats }) {
+            throw .precision("--precision \(config.precision.rawValue) runs the device model forward only; \(m.rawValue) adapts on the device (fp32 only)")
+        }
+        if (config.precision == .int8) != (deployedModel != nil) {
+            throw .precision("the int8 simulation needs its QDQ model, and only int8 takes one")
+        }
         self.config = config
         self.edgeModel = edgeModel
+        self.deployedModel = deployedModel
         self.foundationModel = foundationModel
         self.test = test
         self.fisherImages = fisherImages
@@ -94,14 +118,14 @@ final class Fleet {
         self.method = method
         let c = sim.config
         devices = try (0..<c.devices).map { d in
-            try EdgeDevice(id: "device-\(d)", modelBytes: sim.edgeModel, batch: c.batch, side: sim.side, selector: c.selector,
+            try EdgeDevice(id: "device-\(d)", modelBytes: sim.deployedModel ?? sim.edgeModel, precision: c.precision, batch: c.batch, side: sim.side, selector: c.selector,
                            onDevice: method.trainsOnDevice || method == .bnStats ? method : nil,
                            onDeviceConfig: c.onDevice, fisherImages: sim.fisherImages)
         }
         cloud = method.usesCloud
             ? try (0..<c.devices).map { d in
                 try CloudAdapter(edgeModel: sim.edgeModel, foundationModel: sim.foundationModel, config: c.cloud, steps: c.cloudSteps,
-                                 seed: c.seed &+ UInt64(d))
+                                 seed: c.seed &+ UInt64(d), deployedModel: sim.deployedModel)
             }
             : []
         random = SeededGenerator(seed: c.seed ^ 0x5241_4E44)
@@ -123,6 +147,7 @@ final class Fleet {
                 r.forwardSamples += batch
                 if backward { r.backwardSamples += batch }
                 let predictions = logits.withUnsafeBufferPointer { device.classifier.predictions($0.baseAddress!, count: batch) }
+                r.predictions += predictions.map { UInt8($0) }
                 for (i, p) in predictions.enumerated() where p == Int(frames[d].labels[t * batch + i]) { batchCorrect += 1 }
                 guard method.usesCloud else { continue }
                 var chosen: [Bool] = [], entropy: [Float] = []

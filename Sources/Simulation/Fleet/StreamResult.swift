@@ -38,6 +38,9 @@ public struct StreamResult: Sendable {
     public var cloudSteps = 0
     public var seconds = 0.0
     public var timeline: [TimelinePoint] = []
+    /// Top-1 class of every frame served, device by device within each batch (the same order for every
+    /// method and precision on a stream, so runs can be compared frame by frame).
+    public var predictions: [UInt8] = []
 
     public init(method: Method, corruption: Corruption, severity: Int) {
         self.method = method
