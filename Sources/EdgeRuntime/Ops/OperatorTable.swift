@@ -3,7 +3,9 @@
 enum OperatorTable {
     static func build(_ ctx: OpContext) throws(ModelLoadError) -> OpBuild {
         let node = ctx.node
-        if node.domain == QuantizedFusion.domain { return try QuantizedConv.build(ctx) }
+        if node.domain == QuantizedFusion.domain {
+            return node.opType == "QAdd" ? try QuantizedAdd.build(ctx) : try QuantizedConv.build(ctx)
+        }
         if !node.domain.isEmpty {
             throw .unsupportedOperator(op: "\(node.domain).\(node.opType)", node: node.label, reason: "operator domain \(node.domain) is not supported")
         }
