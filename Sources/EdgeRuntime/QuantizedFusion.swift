@@ -1,5 +1,5 @@
 // Plan-time rewrite of QDQ graphs: DQ(x) -> Conv/Gemm <- DQ(W int8) [-> BatchNormalization] [-> Relu/Clip]
-// [-> Q] becomes one int8 node. The BatchNormalization is folded into the requantization at run time (from
+// [-> Q] becomes one int8 node, and DQ(a) + DQ(b) [-> Relu] -> Q (a residual add) one QAdd node. The BatchNormalization is folded into the requantization at run time (from
 // the live parameters, so patches take effect), never into the weights. Anything else stays as it is and
 // runs dequantize -> fp32 op -> quantize.
 
@@ -149,6 +149,8 @@ enum QuantizedFusion {
             for c in chain { removed.insert(c) }
             fusedAny = true
         }
+        fusedAny = fuseAdds(graph, &nodes, &removed, soleConsumer: soleConsumer, dequantizer: dequantizer,
+                            scalarConstant: scalarConstant) || fusedAny
         if !fusedAny { return graph }
 
         var kept: [Node] = []
@@ -163,5 +165,57 @@ enum QuantizedFusion {
         var result = graph
         result.nodes = kept
         return result
+    }
+
+    /// Input positions of a fused QAdd node.
+    enum AddSlot {
+        static let a = 0, aScale = 1, aZero = 2, b = 3, bScale = 4, bZero = 5, yScale = 6, yZero = 7
+        static let count = 8
+    }
+
+    /// DQ(a) + DQ(b) [-> Relu] -> Q with per-tensor parameters on both sides and a shared quantized type: the
+    /// three or four float passes over the tensor become one (QuantizedAdd runs the same float operations).
+    static func fuseAdds(_ graph: Graph, _ nodes: inout [Node], _ removed: inout Set<Int>,
+                         soleConsumer: (String) -> Int?, dequantizer: (String) -> Node?,
+                         scalarConstant: (String, [ElementType]) -> Bool) -> Bool {
+        var fusedAny = false
+        for (index, node) in graph.nodes.enumerated() where node.domain.isEmpty && node.opType == "Add" {
+            guard node.inputs.count == 2, node.outputs.count == 1, !removed.contains(index),
+                  let da = node.input(0).flatMap(dequantizer), let db = node.input(1).flatMap(dequantizer)
+            else { continue }
+            func perTensor(_ dq: Node) -> Bool {
+                guard let s = dq.input(1), let z = dq.input(2) else { return false }
+                return scalarConstant(s, [.float32]) && scalarConstant(z, [.uint8, .int8])
+            }
+            guard perTensor(da), perTensor(db), let za = graph.initializers[da.inputs[2]],
+                  let zb = graph.initializers[db.inputs[2]], za.type == zb.type else { continue }
+            var chain: [Int] = []
+            var current = node.outputs[0]
+            var relu = false
+            if let c = soleConsumer(current), graph.nodes[c].opType == "Relu", graph.nodes[c].outputs.count == 1 {
+                relu = true
+                chain.append(c)
+                current = graph.nodes[c].outputs[0]
+            }
+            guard let c = soleConsumer(current), graph.nodes[c].opType == "QuantizeLinear",
+                  graph.nodes[c].inputs.first == current, let ys = graph.nodes[c].input(1), let yz = graph.nodes[c].input(2),
+                  scalarConstant(ys, [.float32]), scalarConstant(yz, [.uint8, .int8]) else { continue }
+            chain.append(c)
+            var inputs = [String](repeating: "", count: AddSlot.count)
+            inputs[AddSlot.a] = da.inputs[0]
+            inputs[AddSlot.aScale] = da.inputs[1]
+            inputs[AddSlot.aZero] = da.inputs[2]
+            inputs[AddSlot.b] = db.inputs[0]
+            inputs[AddSlot.bScale] = db.inputs[1]
+            inputs[AddSlot.bZero] = db.inputs[2]
+            inputs[AddSlot.yScale] = ys
+            inputs[AddSlot.yZero] = yz
+            nodes[index] = Node(opType: "QAdd", domain: domain, name: node.name, inputs: inputs,
+                                outputs: graph.nodes[c].outputs, attributes: ["relu": .int(relu ? 1 : 0)],
+                                opsetVersion: node.opsetVersion)
+            for k in chain { removed.insert(k) }
+            fusedAny = true
+        }
+        return fusedAny
     }
 }

@@ -51,7 +51,7 @@ final class QuantKernelTests: XCTestCase {
     }
 
     func paths() -> [String] {
-        ["generic", "avx2", "neon", "neon-dotprod"].filter { cedge_qkernel_select($0) == 0 }
+        ["generic", "avx2", "avx512-vnni", "neon", "neon-dotprod"].filter { cedge_qkernel_select($0) == 0 }
     }
 
     /// Runs one case on every path and compares the output bytes with the reference.
@@ -127,6 +127,16 @@ final class QuantKernelTests: XCTestCase {
         check(c, seed: 8)                                        // 1-D
         c = Case(); c.inC = 64; c.outC = 17; c.size = [5, 5]
         check(c, seed: 9)                                        // K = 576, M not a multiple of 4
+        c = Case(); c.inC = 1; c.outC = 16; c.size = [13, 15]; c.stride = [2, 2]; c.dilation = [1, 2]; c.pad = [1, 2]
+        check(c, seed: 10)                                       // one input channel: window quads, strided, dilated
+        c = Case(); c.inC = 1; c.outC = 3; c.size = [9, 9]; c.kernel = [5, 5]; c.pad = [2, 2]; c.inKind = CEDGE_Q_INT8; c.inZero = 9
+        check(c, seed: 11)                                       // window quads across two quads (KW = 5)
+        c = Case(); c.inC = 16; c.outC = 32; c.size = [14, 14]; c.kernel = [1, 1]; c.pad = [0, 0]; c.stride = [2, 2]; c.batch = 2
+        check(c, seed: 12)                                       // a ResNet shortcut: 1x1, stride 2
+        c = Case(); c.inC = 64; c.outC = 10; c.kernel = [1, 1]; c.pad = [0, 0]; c.size = [1, 1]; c.batch = 32
+        check(c, seed: 13)                                       // the classifier Gemm at batch 32
+        c = Case(); c.inC = 3; c.outC = 5; c.size = [3, 4, 5]; c.kernel = [2, 3, 3]; c.stride = [1, 1, 1]; c.pad = [1, 1, 1]; c.dilation = [1, 1, 1]
+        check(c, seed: 14)                                       // 3-D: the im2col path
     }
 
     func testRandomShapes() {
@@ -153,7 +163,10 @@ final class QuantKernelTests: XCTestCase {
     func testPathNames() {
         XCTAssertTrue(paths().contains("generic"))
         #if arch(x86_64)
-        if paths().contains("avx2") { XCTAssertEqual(cedge_qkernel_select("auto"), 0); XCTAssertEqual(String(cString: cedge_qkernel_isa()), "avx2") }
+        // The best path this CPU has is the default.
+        let best = paths().contains("avx512-vnni") ? "avx512-vnni" : paths().contains("avx2") ? "avx2" : "generic"
+        XCTAssertEqual(cedge_qkernel_select("auto"), 0)
+        XCTAssertEqual(String(cString: cedge_qkernel_isa()), best)
         #endif
         XCTAssertEqual(cedge_qkernel_select("no-such-path"), -1)
     }

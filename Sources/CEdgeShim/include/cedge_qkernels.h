@@ -47,4 +47,8 @@ void cedge_quantize_linear(int out_kind, size_t outer, size_t axis_len, size_t i
 // ONNX DequantizeLinear: y = (q - z) * s; in_kind CEDGE_Q_UINT8 / CEDGE_Q_INT8 or 3 for int32.
 void cedge_dequantize_linear(int in_kind, size_t outer, size_t axis_len, size_t inner, const void *q,
                              const float *scale, const void *zero, float *y);
+// Residual add of two quantized tensors of n elements (same shape, same type in_kind), optionally through Relu,
+// requantized: y = QuantizeLinear(Relu?(DequantizeLinear(a) + DequantizeLinear(b)), y_scale, y_zero).
+void cedge_qadd(size_t n, int in_kind, const void *a, float a_scale, int a_zero, const void *b, float b_scale,
+                int b_zero, int relu, int out_kind, float y_scale, int y_zero, void *y);
 #endif

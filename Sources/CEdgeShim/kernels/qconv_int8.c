@@ -1,12 +1,12 @@
-// Quantized convolution (and Gemm as a 1x1 convolution): im2col of int8 patches per block of output pixels,
-// 4x4 int32 dot tiles from the run-time chosen ISA, then the shared float requantization epilogue.
+// Quantized convolution (and Gemm as a 1x1 convolution). 1-D/2-D convolutions with one group take the direct
+// path (qconv_int8_direct.c); the rest (3-D, grouped) take this file's im2col path: int8 patches per block of
+// output pixels, 4x4 int32 dot tiles from the run-time chosen ISA, then the shared requantization.
 #include <math.h>
 #include <string.h>
 #include "cedge_qkernels.h"
 #include "kernels_internal.h"
+#include "qconv_int8_plan.h"
 #include "qkernels_internal.h"
-
-cedge_qdot_fn cedge_qdot_active(void);
 
 // Output pixels per task: a multiple of the tile width, small enough that a block of patches stays in L1/L2.
 #define QBLOCK 32
@@ -33,18 +33,24 @@ static void qshape_of(const cedge_qconv_desc *d, qshape *s) {
 size_t cedge_qconv_packed_bytes(const cedge_qconv_desc *d) {
     qshape s;
     qshape_of(d, &s);
+    if (cedge_qdirect_applies(d, &s.g)) return cedge_qdirect_packed_bytes(d, &s.g);
     return (size_t)s.groups * s.mpad * s.kpad;
 }
 
 size_t cedge_qconv_rowsum_count(const cedge_qconv_desc *d) {
     qshape s;
     qshape_of(d, &s);
+    if (cedge_qdirect_applies(d, &s.g)) return cedge_qdirect_rowsum_count(d);
     return (size_t)s.groups * s.mpad;
 }
 
 void cedge_qconv_pack(const cedge_qconv_desc *d, const int8_t *w, int8_t *packed, int32_t *rowsum) {
     qshape s;
     qshape_of(d, &s);
+    if (cedge_qdirect_applies(d, &s.g)) {
+        cedge_qdirect_pack(d, &s.g, w, packed, rowsum);
+        return;
+    }
     memset(packed, 0, (size_t)s.groups * s.mpad * s.kpad);
     for (int g = 0; g < s.groups; g++)
         for (int m = 0; m < s.mpad; m++) {
@@ -61,27 +67,14 @@ void cedge_qconv_pack(const cedge_qconv_desc *d, const int8_t *w, int8_t *packed
         }
 }
 
-// Stores one requantized value: the single definition of the epilogue every path shares.
+// Stores one requantized value (cedge_qrequant / cedge_qround: the definition every path shares).
 static inline void store_out(const cedge_qconv_desc *d, void *y, size_t at, int32_t acc, float mult, float bias) {
-    const float lo = d->out_lo, hi = d->out_hi;
-    float v = fmaf((float)acc, mult, bias);
-    if (v < lo) v = lo;
-    if (v > hi) v = hi;
-    // Adding and removing 1.5 * 2^23 rounds half to even in the default rounding mode on every target,
-    // without a libm call (v is clamped to the output type's range, far below 2^22).
-    const float r = (v + 12582912.0f) - 12582912.0f;
+    const float v = cedge_qrequant(acc, mult, bias, d->out_lo, d->out_hi);
     switch (d->out_kind) {
-    case CEDGE_Q_UINT8: ((uint8_t *)y)[at] = (uint8_t)((int32_t)r + d->out_zero); break;
-    case CEDGE_Q_INT8: ((int8_t *)y)[at] = (int8_t)((int32_t)r + d->out_zero); break;
+    case CEDGE_Q_UINT8: ((uint8_t *)y)[at] = (uint8_t)(cedge_qround(v) + d->out_zero); break;
+    case CEDGE_Q_INT8: ((int8_t *)y)[at] = (int8_t)(cedge_qround(v) + d->out_zero); break;
     default: ((float *)y)[at] = v; break;
     }
-}
-
-// Input value in the signed domain: uint8 data is shifted by -128 (and its zero point with it), so every
-// path multiplies int8 by int8.
-static inline int8_t in_s8(const cedge_qconv_desc *d, const void *x, size_t at) {
-    if (d->in_kind == CEDGE_Q_UINT8) return (int8_t)(((const uint8_t *)x)[at] ^ 0x80u);
-    return ((const int8_t *)x)[at];
 }
 
 // Patches of pixels [p0, p0 + QBLOCK) of group g, one kpad row each; rows past the last pixel and columns
@@ -196,7 +189,12 @@ void cedge_qconv_run(const cedge_qconv_desc *d, const void *x, const int8_t *pac
     qshape s;
     qshape_of(d, &s);
     if (s.pixels == 0 || d->conv.out_channels <= 0) return;
-    qjob j = {d, &s, x, packed, rowsum, mult, bias, y, cedge_qdot_active(),
+    const cedge_qdirect_path *path = cedge_qpath_active();
+    if (cedge_qdirect_applies(d, &s.g)) {
+        cedge_qdirect_run(d, &s.g, path, x, packed, rowsum, mult, bias, y);
+        return;
+    }
+    qjob j = {d, &s, x, packed, rowsum, mult, bias, y, path->dot,
               (int8_t)(d->in_kind == CEDGE_Q_UINT8 ? d->in_zero - 128 : d->in_zero)};
     cedge_parallel_for((int)((s.pixels + QBLOCK - 1) / QBLOCK), qconv_task, &j);
 }

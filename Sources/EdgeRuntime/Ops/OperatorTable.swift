@@ -4,7 +4,11 @@ enum OperatorTable {
     static func build(_ ctx: OpContext) throws(ModelLoadError) -> OpBuild {
         let node = ctx.node
         if node.domain == QuantizedFusion.domain {
-            return node.opType == FloatFusion.opType ? try FusedConv.build(ctx) : try QuantizedConv.build(ctx)
+            switch node.opType {
+            case FloatFusion.opType: return try FusedConv.build(ctx)
+            case "QAdd": return try QuantizedAdd.build(ctx)
+            default: return try QuantizedConv.build(ctx)
+            }
         }
         if !node.domain.isEmpty {
             throw .unsupportedOperator(op: "\(node.domain).\(node.opType)", node: node.label, reason: "operator domain \(node.domain) is not supported")

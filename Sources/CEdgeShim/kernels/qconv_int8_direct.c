@@ -1,0 +1,327 @@
+// Direct int8 convolution for 1-D/2-D convolutions with one group (every Conv and Gemm of a typical CNN).
+// Each run repacks the input once into channel-quad planes, one per column phase of the stride and padded
+// with the zero point: [channel / 4][phase][padded row][column][4 bytes]. A tap of 8 consecutive output
+// pixels is then 32 contiguous bytes, so the kernels read the input in place: no im2col, whose copy (K bytes
+// per output pixel, byte by byte) cost more than the arithmetic.
+#include <string.h>
+#include "kernels_internal.h"
+#include "qconv_int8_plan.h"
+#include "qkernels_internal.h"
+
+int cedge_qdirect_applies(const cedge_qconv_desc *d, const cedge_geom3 *g) {
+    const int groups = d->conv.groups > 0 ? d->conv.groups : 1;
+    return groups == 1 && g->in[0] == 1 && g->out[0] == 1 && g->ker[0] == 1;
+}
+
+static int round_up(int n, int to) { return (n + to - 1) / to * to; }
+
+// The virtual image a run works on. A Gemm (1x1 kernel on 1x1 planes) becomes one image whose row is the
+// batch, so its "pixels" are batch items and its segments fill.
+typedef struct {
+    int images, C, M, c4, ntiles, ntaps;
+    int IH, IW, OH, OW, KH, KW, SH, SW, DH, DW, PH, PW;
+    size_t in_img, in_cs, in_hs, in_ws;     // input element strides
+    size_t out_img, out_cs, out_hs, out_ws; // output element strides
+    int rows_per_task, blocks, hp, wq;      // repacked rows per task (padded), phase-plane width
+    // One input channel: the quads hold 4 horizontal taps of the window instead of 4 channels (a 3x3 kernel
+    // is 3 taps of 4 lanes, not 9), so the plane is [kw / 4][row][output column][4 bytes], one phase.
+    int window;
+    int tw, phases;                         // taps per row of the kernel and column phases, as repacked
+} dplan;
+
+static void plan(const cedge_qconv_desc *d, const cedge_geom3 *g, dplan *p) {
+    memset(p, 0, sizeof *p);
+    p->C = d->conv.in_channels;
+    p->M = d->conv.out_channels;
+    p->c4 = (p->C + 3) / 4;
+    p->ntiles = (p->M + CEDGE_QMR - 1) / CEDGE_QMR;
+    p->KH = g->ker[1]; p->KW = g->ker[2];
+    p->SH = g->str[1]; p->SW = g->str[2];
+    p->DH = g->dil[1]; p->DW = g->dil[2];
+    p->PH = g->pad[1]; p->PW = g->pad[2];
+    p->window = p->C == 1 && p->KW > 1;
+    p->tw = p->window ? 1 : p->KW;
+    p->phases = p->window ? 1 : p->SW;
+    if (p->window) p->c4 = (p->KW + 3) / 4;
+    p->ntaps = p->c4 * p->KH * p->tw;
+    if (g->in_plane == 1 && g->out_plane == 1 && g->ker_vol == 1) {
+        p->images = 1;
+        p->IH = p->OH = 1;
+        p->IW = p->OW = d->conv.batch;
+        p->in_cs = 1; p->in_ws = (size_t)p->C; p->in_hs = 0; p->in_img = 0;
+        p->out_cs = 1; p->out_ws = (size_t)p->M; p->out_hs = 0; p->out_img = 0;
+        p->SH = p->SW = p->DH = p->DW = 1;
+        p->PH = p->PW = 0;
+        p->phases = 1;
+    } else {
+        p->images = d->conv.batch;
+        p->IH = g->in[1]; p->IW = g->in[2];
+        p->OH = g->out[1]; p->OW = g->out[2];
+        p->in_ws = 1; p->in_hs = (size_t)p->IW; p->in_cs = g->in_plane; p->in_img = (size_t)p->C * g->in_plane;
+        p->out_ws = 1; p->out_hs = (size_t)p->OW; p->out_cs = g->out_plane; p->out_img = (size_t)p->M * g->out_plane;
+    }
+    // Column index of tap kw in its phase plane is ow + (kw * DW) / SW; every segment reads 8 pixels.
+    p->wq = p->window ? round_up(p->OW, CEDGE_QNR) : (p->KW - 1) * p->DW / p->SW + round_up(p->OW, CEDGE_QNR);
+    // Enough tasks for every thread (twice, for balance), but whole images when the batch alone suffices.
+    const int threads = cedge_pool_width();
+    int blocks = p->images >= 2 * threads ? 1 : (2 * threads + p->images - 1) / p->images;
+    if (blocks > p->OH) blocks = p->OH;
+    if (blocks < 1) blocks = 1;
+    p->rows_per_task = (p->OH + blocks - 1) / blocks;
+    p->blocks = (p->OH + p->rows_per_task - 1) / p->rows_per_task;
+    p->hp = (p->rows_per_task - 1) * p->SH + (p->KH - 1) * p->DH + 1;
+}
+
+size_t cedge_qdirect_packed_bytes(const cedge_qconv_desc *d, const cedge_geom3 *g) {
+    dplan p;
+    plan(d, g, &p);
+    return (size_t)p.ntiles * p.ntaps * CEDGE_QMR * 4;
+}
+
+size_t cedge_qdirect_rowsum_count(const cedge_qconv_desc *d) {
+    return (size_t)(d->conv.out_channels + CEDGE_QMR - 1) / CEDGE_QMR * CEDGE_QMR;
+}
+
+void cedge_qdirect_pack(const cedge_qconv_desc *d, const cedge_geom3 *g, const int8_t *w, int8_t *packed,
+                        int32_t *rowsum) {
+    dplan p;
+    plan(d, g, &p);
+    const int kvol = p.KH * p.KW;
+    for (int t = 0; t < p.ntiles; t++)
+        for (int r = 0; r < CEDGE_QMR; r++) {
+            const int m = t * CEDGE_QMR + r;
+            int32_t sum = 0;
+            // Tap order (quad, kh, kw) as the offsets in cedge_qdirect_run; lane l is channel 4 * quad + l, or in
+            // window mode kernel column 4 * quad + l (and kw runs over one value).
+            for (int cq = 0; cq < p.c4; cq++)
+                for (int kh = 0; kh < p.KH; kh++)
+                    for (int kw = 0; kw < p.tw; kw++)
+                        for (int l = 0; l < 4; l++) {
+                            const int lane = cq * 4 + l;
+                            int8_t v = 0;
+                            if (m < p.M && p.window && lane < p.KW) v = w[(size_t)m * kvol + (size_t)kh * p.KW + lane];
+                            if (m < p.M && !p.window && lane < p.C) v = w[((size_t)m * p.C + lane) * kvol + (size_t)kh * p.KW + kw];
+                            const size_t tap = ((size_t)cq * p.KH + kh) * p.tw + kw;
+                            packed[(((size_t)t * p.ntaps + tap) * CEDGE_QMR + r) * 4 + l] = v;
+                            sum += v;
+                        }
+            rowsum[m] = sum;
+        }
+}
+
+typedef struct {
+    const cedge_qconv_desc *d;
+    const dplan *p;
+    const uint8_t *x;
+    const int8_t *packed;
+    const int32_t *corr;
+    const float *mult, *bias;
+    uint8_t *y;
+    size_t out_elem;
+    uint8_t flip, zdom;
+    cedge_qdirect_fn kernel;
+    cedge_qdirect_args args;
+} djob;
+
+// Whether any tap reads padded row `row` (strided convolutions skip the rows between their windows) or
+// column phase `ph` (a 1x1 kernel with stride 2 reads one of two).
+static int row_read(const dplan *p, int row) {
+    for (int kh = 0; kh < p->KH; kh++) {
+        const int base = row - kh * p->DH;
+        if (base >= 0 && base % p->SH == 0) return 1;
+    }
+    return 0;
+}
+
+static int phase_read(const dplan *p, int ph) {
+    for (int kw = 0; kw < p->KW; kw++)
+        if (kw * p->DW % p->SW == ph) return 1;
+    return 0;
+}
+
+// Window mode: lane l of output column q in padded row r is input (r - PH, q * SW + (4 * quad + l) * DW - PW).
+static void repack_window(const djob *j, const uint8_t *x, int prow0, int prows, uint8_t *buf, const uint8_t *blank) {
+    const dplan *p = j->p;
+    const uint8_t flip = j->flip, z = j->zdom;
+    (void)blank;
+    for (int cq = 0; cq < p->c4; cq++)
+        for (int r = 0; r < prows; r++) {
+            if (!row_read(p, prow0 + r)) continue;
+            uint8_t *dst = buf + (((size_t)cq * p->hp + r) * p->wq) * 4;
+            const int ih = prow0 + r - p->PH;
+            if (ih < 0 || ih >= p->IH) {
+                memset(dst, z, (size_t)p->wq * 4);
+                continue;
+            }
+            const uint8_t *row = x + (size_t)ih * p->in_hs;
+            // One lane (kernel column) at a time: columns [qa, qb) read inside the row, without a test.
+            for (int l = 0; l < 4; l++) {
+                const int kw = cq * 4 + l, shift = kw * p->DW - p->PW;
+                int qa = 0, qb = 0;
+                if (kw < p->KW) {
+                    while (qa < p->OW && qa * p->SW + shift < 0) qa++;
+                    qb = qa;
+                    while (qb < p->OW && qb * p->SW + shift < p->IW) qb++;
+                }
+                for (int q = 0; q < qa; q++) dst[q * 4 + l] = z;
+                if (p->SW == 1 && p->in_ws == 1) {
+                    for (int q = qa; q < qb; q++) dst[q * 4 + l] = row[q + shift] ^ flip;
+                } else {
+                    for (int q = qa; q < qb; q++) dst[q * 4 + l] = row[(size_t)(q * p->SW + shift) * p->in_ws] ^ flip;
+                }
+                for (int q = qb; q < p->wq; q++) dst[q * 4 + l] = z;
+            }
+        }
+}
+
+// Padded rows [prow0, prow0 + prows) of image b, all channel quads and phases, into buf. Rows outside the
+// image and channels past C read `blank`, a row whose bytes become the zero point, so the interior loop has no
+// branch and compiles to interleaving shuffles.
+static void repack(const djob *j, int b, int prow0, int prows, uint8_t *buf, const uint8_t *blank) {
+    const dplan *p = j->p;
+    const uint8_t *x = j->x + (size_t)b * p->in_img;
+    const uint8_t flip = j->flip, z = j->zdom;
+    const int wq = p->wq, SW = p->SW, IW = p->IW, PW = p->PW;
+    const size_t ws = p->in_ws;
+    if (p->window) {
+        repack_window(j, x, prow0, prows, buf, blank);
+        return;
+    }
+    for (int cq = 0; cq < p->c4; cq++)
+        for (int ph = 0; ph < SW; ph++) {
+            if (!phase_read(p, ph)) continue;
+            // Columns q whose input column q * SW + ph - PW lies inside the row: [q0, q1).
+            int q0 = 0;
+            while (q0 < wq && q0 * SW + ph - PW < 0) q0++;
+            int q1 = q0;
+            while (q1 < wq && q1 * SW + ph - PW < IW) q1++;
+            for (int r = 0; r < prows; r++) {
+                if (!row_read(p, prow0 + r)) continue;
+                uint8_t *dst = buf + ((((size_t)cq * SW + ph) * p->hp + r) * wq) * 4;
+                const int ih = prow0 + r - p->PH;
+                const uint8_t *rows[4];
+                for (int l = 0; l < 4; l++) {
+                    const int c = cq * 4 + l;
+                    rows[l] = (c < p->C && ih >= 0 && ih < p->IH) ? x + (size_t)c * p->in_cs + (size_t)ih * p->in_hs : blank;
+                }
+                memset(dst, z, (size_t)q0 * 4);
+                memset(dst + (size_t)q1 * 4, z, (size_t)(wq - q1) * 4);
+                const uint8_t *r0 = rows[0], *r1 = rows[1], *r2 = rows[2], *r3 = rows[3];
+                if (SW == 1 && ws == 1) {
+                    const int shift = ph - PW;
+                    for (int q = q0; q < q1; q++) {
+                        dst[q * 4 + 0] = r0[q + shift] ^ flip;
+                        dst[q * 4 + 1] = r1[q + shift] ^ flip;
+                        dst[q * 4 + 2] = r2[q + shift] ^ flip;
+                        dst[q * 4 + 3] = r3[q + shift] ^ flip;
+                    }
+                } else {
+                    for (int q = q0; q < q1; q++) {
+                        const size_t iw = (size_t)(q * SW + ph - PW) * ws;
+                        dst[q * 4 + 0] = r0[iw] ^ flip;
+                        dst[q * 4 + 1] = r1[iw] ^ flip;
+                        dst[q * 4 + 2] = r2[iw] ^ flip;
+                        dst[q * 4 + 3] = r3[iw] ^ flip;
+                    }
+                }
+            }
+        }
+}
+
+static void direct_task(void *ctx, int task, int tid) {
+    const djob *j = ctx;
+    const dplan *p = j->p;
+    const int b = task / p->blocks, blk = task % p->blocks;
+    const int oh0 = blk * p->rows_per_task;
+    const int oh1 = oh0 + p->rows_per_task < p->OH ? oh0 + p->rows_per_task : p->OH;
+    const int prows = (oh1 - oh0 - 1) * p->SH + (p->KH - 1) * p->DH + 1;
+    const size_t bytes = (size_t)p->c4 * p->phases * p->hp * p->wq * 4;
+    uint8_t *buf = (uint8_t *)cedge_scratch(tid, CEDGE_SCR_PACK_B, (bytes + 3) / 4);
+    // A blank row spans every column a row pointer is read at (IW, or the batch row of a Gemm times C).
+    const size_t blank_bytes = (size_t)p->IW * p->in_ws;
+    uint8_t *blank = (uint8_t *)cedge_scratch(tid, CEDGE_SCR_AUX, (blank_bytes + 3) / 4);
+    memset(blank, j->zdom ^ j->flip, blank_bytes);
+    repack(j, b, oh0 * p->SH, prows, buf, blank);
+
+    uint8_t *yimg = j->y + (size_t)b * p->out_img * j->out_elem;
+    for (int t = 0; t < p->ntiles; t++) {
+        const int m0 = t * CEDGE_QMR;
+        const int rows = p->M - m0 < CEDGE_QMR ? p->M - m0 : CEDGE_QMR;
+        const int8_t *wt = j->packed + (size_t)t * p->ntaps * CEDGE_QMR * 4;
+        cedge_qsegs s;
+        s.nseg = 0;
+        for (int oh = oh0; oh < oh1; oh++)
+            for (int ow = 0; ow < p->OW; ow += CEDGE_QNR) {
+                const int g = s.nseg++;
+                s.seg[g] = buf + ((size_t)(oh - oh0) * p->SH * p->wq + (size_t)ow) * 4;
+                s.out[g] = yimg + ((size_t)m0 * p->out_cs + (size_t)oh * p->out_hs + (size_t)ow * p->out_ws) * j->out_elem;
+                s.n[g] = p->OW - ow < CEDGE_QNR ? p->OW - ow : CEDGE_QNR;
+                if (s.nseg == CEDGE_QSEG) {
+                    j->kernel(&j->args, &s, wt, rows, j->corr + m0, j->mult + m0, j->bias + m0);
+                    s.nseg = 0;
+                }
+            }
+        if (s.nseg > 0) j->kernel(&j->args, &s, wt, rows, j->corr + m0, j->mult + m0, j->bias + m0);
+    }
+}
+
+void cedge_qdirect_run(const cedge_qconv_desc *d, const cedge_geom3 *g, const cedge_qdirect_path *path,
+                       const void *x, const int8_t *packed, const int32_t *rowsum, const float *mult,
+                       const float *bias, void *y) {
+    dplan p;
+    plan(d, g, &p);
+    if (p.images == 0 || p.OW == 0 || p.OH == 0 || p.M <= 0) return;
+    // The kernel's activation domain: unsigned (x86 VPDPBUSD, u8 x s8) or signed (ARM SDOT, s8 x s8). The
+    // input's byte is flipped by 0x80 when its type differs, which shifts the zero point with it.
+    const int in_unsigned = d->in_kind == CEDGE_Q_UINT8;
+    const uint8_t flip = in_unsigned == path->unsigned_acts ? 0 : 0x80;
+    const int zdom = path->unsigned_acts ? (in_unsigned ? d->in_zero : d->in_zero + 128)
+                                         : (in_unsigned ? d->in_zero - 128 : d->in_zero);
+    // Tap offsets and per-channel corrections, shared by every task (tid 0 buffers, filled outside tasks).
+    const size_t mpad = cedge_qdirect_rowsum_count(d);
+    int32_t *off = (int32_t *)cedge_scratch(0, CEDGE_SCR_KOFF, (size_t)p.ntaps + mpad);
+    int32_t *corr = off + p.ntaps;
+    for (int cq = 0, t = 0; cq < p.c4; cq++)
+        for (int kh = 0; kh < p.KH; kh++)
+            for (int kw = 0; kw < p.tw; kw++, t++) {
+                const int ph = p.window ? 0 : kw * p.DW % p.SW, col = p.window ? 0 : kw * p.DW / p.SW;
+                off[t] = (int32_t)(((((size_t)cq * p.phases + ph) * p.hp + (size_t)kh * p.DH) * p.wq + col) * 4);
+            }
+    for (size_t m = 0; m < mpad; m++) corr[m] = zdom * rowsum[m];
+    djob j;
+    j.d = d;
+    j.p = &p;
+    j.x = x;
+    j.packed = packed;
+    j.corr = corr;
+    j.mult = mult;
+    j.bias = bias;
+    j.y = y;
+    j.out_elem = d->out_kind == CEDGE_Q_FLOAT32 ? 4 : 1;
+    j.flip = flip;
+    j.zdom = (uint8_t)zdom;
+    j.kernel = path->fn;
+    j.args = (cedge_qdirect_args){p.ntaps, off, d->out_kind, d->out_zero, d->out_lo, d->out_hi, p.out_cs, p.out_ws};
+    cedge_parallel_for(p.images * p.blocks, direct_task, &j);
+}
+
+// Plain C tile: the reference the SIMD kernels are tested against, and the path of CPUs without them.
+void cedge_qdirect_generic(const cedge_qdirect_args *a, const cedge_qsegs *s, const int8_t *w, int rows,
+                           const int32_t *corr, const float *mult, const float *bias) {
+    int32_t acc[CEDGE_QMR * CEDGE_QSEG * CEDGE_QNR];
+    const int ld = CEDGE_QSEG * CEDGE_QNR;
+    memset(acc, 0, sizeof acc);
+    for (int t = 0; t < a->ntaps; t++) {
+        const int8_t *wt = w + (size_t)t * CEDGE_QMR * 4;
+        for (int g = 0; g < s->nseg; g++) {
+            const uint8_t *b = s->seg[g] + a->off[t];
+            for (int r = 0; r < rows; r++)
+                for (int px = 0; px < CEDGE_QNR; px++) {
+                    int32_t sum = 0;
+                    for (int l = 0; l < 4; l++) sum += (int32_t)b[px * 4 + l] * wt[r * 4 + l];
+                    acc[r * ld + g * CEDGE_QNR + px] += sum;
+                }
+        }
+    }
+    cedge_qstore_tile(a, s, acc, ld, rows, corr, mult, bias);
+}
