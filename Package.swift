@@ -24,7 +24,9 @@ let package = Package(
         .target(
             name: "CEdgeShim",
             exclude: ["proto"],
-            cSettings: [.unsafeFlags(["-O3", "-std=gnu11"])],
+            // -ffp-contract=off: no compiler-chosen FMA, so float code (the int8 requantization around the exact
+            // integer sums) gives the same bits on the host (clang) and the boards (gcc, which contracts by default).
+            cSettings: [.unsafeFlags(["-O3", "-std=gnu11", "-ffp-contract=off"])],
             linkerSettings: [.linkedLibrary("protobuf-c"), .linkedLibrary("sodium"), .linkedLibrary("m"),
                              .linkedLibrary("pthread")]
         ),

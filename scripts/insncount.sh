@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make bench`'s last section: guest instructions the aarch64 board binary executes for models/edge.onnx
 # in fp32 and in int8 (a QDQ model from the host `cema quantize`), counted under qemu-user by the TCG
-# plugin in tools/qemu-insncount (valgrind cannot run aarch64 code on an x86 host). Each precision runs
+# plugin in scripts/qemu-insncount.c (valgrind cannot run aarch64 code on an x86 host). Each precision runs
 # `edge-agent run` on a batch of 1 and of 32 images, 1 thread; the per-image figure is the difference over
 # 31 images, which cancels start-up, model decoding and planning.
 set -euo pipefail
@@ -12,7 +12,7 @@ work=out/insncount
 mkdir -p "$work"
 scripts/cross-build.sh build aarch64 >/dev/null
 plugin="$work/libinsncount.so"
-src=tools/qemu-insncount/insncount.c
+src=scripts/qemu-insncount.c
 if [ ! -e "$plugin" ] || [ "$src" -nt "$plugin" ]; then gcc -O2 -shared -fPIC -Wall -Wextra -o "$plugin" "$src"; fi
 "$CEMA" quantize models/edge.onnx --calibration /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz \
     --samples 512 --out "$work/edge.int8.onnx" >/dev/null

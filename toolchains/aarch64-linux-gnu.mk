@@ -10,7 +10,7 @@ CROSS_SWIFT_TARGET := aarch64-none-none-elf
 CROSS_SWIFT_FLAGS :=
 CROSS_CC          := aarch64-linux-gnu-gcc
 # ARMv8-A baseline (NEON/ASIMD is mandatory there); Cortex-A53..A78 all run it.
-CROSS_CFLAGS      := -O3 -std=gnu11 -march=armv8-a
+CROSS_CFLAGS      := -O3 -std=gnu11 -ffp-contract=off -march=armv8-a
 CROSS_SYSROOT     := .cache/sysroot-aarch64-linux-gnu
 # -static-pie: plain -static fails on Debian's aarch64 libc.a ("copy relocation against non-copyable
 # protected symbol"); a static PIE needs no loader on the board either.

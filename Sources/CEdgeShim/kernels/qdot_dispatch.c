@@ -23,7 +23,7 @@ static void detect(void) {
     g_npaths = 0;
 #if defined(__x86_64__)
     __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512vl") &&
+    if (__builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bw") &&
         __builtin_cpu_supports("avx2"))
         g_paths[g_npaths++] = (cedge_qdirect_path){"avx512-vnni", cedge_qdot_avx2, cedge_qdirect_avx512vnni, 1};
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))

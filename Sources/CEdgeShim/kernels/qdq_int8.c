@@ -66,23 +66,33 @@ void cedge_dequantize_linear(int in_kind, size_t outer, size_t axis_len, size_t 
         }
 }
 
-static inline float dq_at(int kind, const void *q, size_t i, float z, float s) {
-    const float v = kind == CEDGE_Q_UINT8 ? (float)((const uint8_t *)q)[i] : (float)((const int8_t *)q)[i];
-    return (v - z) * s;
+// One specialisation per (input type, output type): the loop has no branch and vectorizes. Relu is a floor
+// of 0 (v > 0 ? v : 0, as the Relu kernel), or -inf, which lets every finite sum through unchanged.
+static inline __attribute__((always_inline)) void qadd_loop(size_t n, int in_u8, int out_u8, const void *a,
+                                                            float sa, float za, const void *b, float sb, float zb,
+                                                            float floor, float sy, float zy, void *y) {
+    const float lo = out_u8 ? 0.0f : -128.0f, hi = out_u8 ? 255.0f : 127.0f;
+    for (size_t i = 0; i < n; i++) {
+        const float fa = in_u8 ? (float)((const uint8_t *)a)[i] : (float)((const int8_t *)a)[i];
+        const float fb = in_u8 ? (float)((const uint8_t *)b)[i] : (float)((const int8_t *)b)[i];
+        // Two dequantized values, then their sum (no fused multiply-add: the build turns contraction off).
+        float v = (fa - za) * sa + (fb - zb) * sb;
+        v = v > floor ? v : floor;
+        const float q = quantize_one(v / sy, zy, lo, hi);
+        if (out_u8) ((uint8_t *)y)[i] = (uint8_t)(int32_t)q;
+        else ((int8_t *)y)[i] = (int8_t)(int32_t)q;
+    }
 }
 
 // QuantizeLinear(Relu?(DequantizeLinear(a) + DequantizeLinear(b))) in one pass, with the float operations of
 // the three (or four) separate nodes in the same order, so the bytes equal the unfused graph's.
 void cedge_qadd(size_t n, int in_kind, const void *a, float a_scale, int a_zero, const void *b, float b_scale,
                 int b_zero, int relu, int out_kind, float y_scale, int y_zero, void *y) {
-    const float lo = out_kind == CEDGE_Q_UINT8 ? 0.0f : -128.0f;
-    const float hi = out_kind == CEDGE_Q_UINT8 ? 255.0f : 127.0f;
     const float za = (float)a_zero, zb = (float)b_zero, zy = (float)y_zero;
-    for (size_t i = 0; i < n; i++) {
-        float v = dq_at(in_kind, a, i, za, a_scale) + dq_at(in_kind, b, i, zb, b_scale);
-        if (relu) v = v > 0 ? v : 0;
-        const float q = quantize_one(v / y_scale, zy, lo, hi);
-        if (out_kind == CEDGE_Q_UINT8) ((uint8_t *)y)[i] = (uint8_t)(int32_t)q;
-        else ((int8_t *)y)[i] = (int8_t)(int32_t)q;
-    }
+    const float floor = relu ? 0.0f : -INFINITY;
+    const int in_u8 = in_kind == CEDGE_Q_UINT8, out_u8 = out_kind == CEDGE_Q_UINT8;
+    if (in_u8 && out_u8) qadd_loop(n, 1, 1, a, a_scale, za, b, b_scale, zb, floor, y_scale, zy, y);
+    else if (in_u8) qadd_loop(n, 1, 0, a, a_scale, za, b, b_scale, zb, floor, y_scale, zy, y);
+    else if (out_u8) qadd_loop(n, 0, 1, a, a_scale, za, b, b_scale, zb, floor, y_scale, zy, y);
+    else qadd_loop(n, 0, 0, a, a_scale, za, b, b_scale, zb, floor, y_scale, zy, y);
 }

@@ -1,6 +1,8 @@
 // The direct path's requantizing store with AVX2 + FMA, for both x86 tiles: the same operations as
-// cedge_qrequant / cedge_qround in the same order (one FMA rounding, clamp, the 1.5 * 2^23 rounding trick), so
-// its bytes equal the scalar definition's. Full 8-pixel segments with unit pixel stride take the vector form.
+// cedge_qrequant / cedge_qround in the same order (one FMA rounding, clamp, round half to even), so its bytes
+// equal the scalar definition's. VCVTPS2DQ rounds half to even in the default rounding mode, as the scalar
+// 1.5 * 2^23 trick does (the clamped values are far below 2^22). Full 8-pixel segments with unit pixel
+// stride take the vector form.
 #ifndef CEDGE_QSTORE_AVX2_H
 #define CEDGE_QSTORE_AVX2_H
 #include <immintrin.h>
@@ -14,7 +16,7 @@ __attribute__((target("avx2,fma"))) static inline void cedge_qstore_tile_avx2(
         cedge_qstore_tile(a, s, acc, ld, rows, corr, mult, bias);
         return;
     }
-    const __m256 lo = _mm256_set1_ps(a->lo), hi = _mm256_set1_ps(a->hi), magic = _mm256_set1_ps(12582912.0f);
+    const __m256 lo = _mm256_set1_ps(a->lo), hi = _mm256_set1_ps(a->hi);
     const __m256i zero = _mm256_set1_epi32(a->out_zero);
     const int kind = a->out_kind;
     const size_t cs = a->out_cs;
@@ -36,7 +38,7 @@ __attribute__((target("avx2,fma"))) static inline void cedge_qstore_tile_avx2(
                 }
                 continue;
             }
-            const __m256i q = _mm256_add_epi32(_mm256_cvtps_epi32(_mm256_sub_ps(_mm256_add_ps(v, magic), magic)), zero);
+            const __m256i q = _mm256_add_epi32(_mm256_cvtps_epi32(v), zero);
             const __m128i l = _mm256_castsi256_si128(q), h = _mm256_extracti128_si256(q, 1);
             // In range after the clamp, so the saturating packs only narrow.
             const __m128i bytes = kind == CEDGE_Q_UINT8 ? _mm_packus_epi16(_mm_packus_epi32(l, h), _mm_setzero_si128())

@@ -1,6 +1,6 @@
 /*
  * A QEMU TCG plugin that counts guest instructions executed (qemu-user 7.2, plugin API version 1):
- *   qemu-aarch64 -plugin tools/qemu-insncount/libinsncount.so[,out=FILE] BINARY ARGS...
+ *   qemu-aarch64 -plugin out/insncount/libinsncount.so[,out=FILE] BINARY ARGS...
  * prints "insncount: N instructions" on stderr, or into FILE, when the guest exits.
  * Build: gcc -O2 -shared -fPIC -o libinsncount.so insncount.c (scripts/insncount.sh does it).
  *
