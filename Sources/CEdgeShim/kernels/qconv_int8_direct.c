@@ -167,6 +167,23 @@ static void interleave4(uint8_t *dst, const uint8_t *r0, const uint8_t *r1, cons
     }
 }
 
+// dst[q] = src[2 q] for q < n (a stride-2 phase of a row). The vector steps read src[2 q + 1] too, so they stop
+// one step early and never touch a byte past src[2 (n - 1)].
+static void gather_stride2(uint8_t *dst, const uint8_t *src, int n) {
+    int q = 0;
+#if defined(__x86_64__)
+    const __m128i even = _mm_set1_epi16(0x00FF);
+    for (; q + 16 < n; q += 16) {
+        const __m128i a = _mm_and_si128(_mm_loadu_si128((const __m128i *)(src + 2 * (size_t)q)), even);
+        const __m128i b = _mm_and_si128(_mm_loadu_si128((const __m128i *)(src + 2 * (size_t)q + 16)), even);
+        _mm_storeu_si128((__m128i *)(dst + q), _mm_packus_epi16(a, b));
+    }
+#elif defined(__ARM_NEON)
+    for (; q + 16 < n; q += 16) vst1q_u8(dst + q, vld2q_u8(src + 2 * (size_t)q).val[0]);
+#endif
+    for (; q < n; q++) dst[q] = src[2 * (size_t)q];
+}
+
 // Whether any tap reads padded row `row` (strided convolutions skip the rows between their windows) or
 // column phase `ph` (a 1x1 kernel with stride 2 reads one of two).
 static int row_read(const dplan *p, int row) {
@@ -254,6 +271,14 @@ static void repack(const djob *j, int b, int prow0, int prows, uint8_t *buf, con
                 if (SW == 1 && ws == 1) {
                     const int at = q0 + ph - PW;
                     interleave4(dst + (size_t)q0 * 4, r0 + at, r1 + at, r2 + at, r3 + at, q1 - q0, flip);
+                } else if (SW == 2 && ws == 1) {
+                    // Gather the phase's columns of each channel row, then interleave, a chunk at a time.
+                    uint8_t tmp[4][256];
+                    for (int qa = q0; qa < q1; qa += 256) {
+                        const int n = q1 - qa < 256 ? q1 - qa : 256;
+                        for (int l = 0; l < 4; l++) gather_stride2(tmp[l], rows[l] + (size_t)(qa * 2 + ph - PW), n);
+                        interleave4(dst + (size_t)qa * 4, tmp[0], tmp[1], tmp[2], tmp[3], n, flip);
+                    }
                 } else {
                     for (int q = q0; q < q1; q++) {
                         const size_t iw = (size_t)(q * SW + ph - PW) * ws;
