@@ -92,16 +92,8 @@ enum FloatFusion {
             inputs[Slot.x] = node.inputs[0]
             inputs[Slot.w] = node.inputs[1]
             inputs[Slot.bias] = node.input(2) ?? ""
-            if let bn {
-                for k in 0..<4 { inputs[Slot.gamma + k] = bn.inputs[1 + k] }
-            }
-            var attributes = node.attributes
-            attributes["bn_epsilon"] = .float(bn?.float("epsilon", default: 1e-5) ?? 0)
-            attributes["activation"] = .int(activation)
-            attributes["clip_min"] = .float(clipMin)
-            attributes["clip_max"] = .float(clipMax)
-            nodes[index] = Node(opType: opType, domain: QuantizedFusion.domain, name: node.name, inputs: inputs,
-                                outputs: [current], attributes: attributes, opsetVersion: node.opsetVersion)
+            nodes[index] = QuantizedFusion.fusedNode(opType, node, inputs: inputs, gammaSlot: Slot.gamma, bn: bn, activation: activation,
+                                                     clipMin: clipMin, clipMax: clipMax, output: current)
             for c in chain { removed.insert(c) }
         }
         if removed.isEmpty { return graph }

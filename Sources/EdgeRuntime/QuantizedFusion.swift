@@ -136,16 +136,8 @@ enum QuantizedFusion {
                 inputs[Slot.yScale] = q.inputs[1]
                 inputs[Slot.yZero] = q.inputs[2]
             }
-            if let bn {
-                for k in 0..<4 { inputs[Slot.gamma + k] = bn.inputs[1 + k] }
-            }
-            var attributes = node.attributes
-            attributes["bn_epsilon"] = .float(bn?.float("epsilon", default: 1e-5) ?? 0)
-            attributes["activation"] = .int(activation)
-            attributes["clip_min"] = .float(clipMin)
-            attributes["clip_max"] = .float(clipMax)
-            nodes[index] = Node(opType: isGemm ? "QGemm" : "QConv", domain: domain, name: node.name, inputs: inputs,
-                                outputs: [current], attributes: attributes, opsetVersion: node.opsetVersion)
+            nodes[index] = fusedNode(isGemm ? "QGemm" : "QConv", node, inputs: inputs, gammaSlot: Slot.gamma, bn: bn, activation: activation,
+                                     clipMin: clipMin, clipMax: clipMax, output: current)
             for c in chain { removed.insert(c) }
             fusedAny = true
         }
@@ -165,6 +157,23 @@ enum QuantizedFusion {
         var result = graph
         result.nodes = kept
         return result
+    }
+
+    /// The fused node replacing `node` (a Conv or Gemm): its inputs with the BatchNormalization's four
+    /// parameters in the norm slots, and the epilogue as attributes. Shared by the int8 and fp32 rewrites.
+    static func fusedNode(_ opType: String, _ node: Node, inputs: [String], gammaSlot: Int, bn: Node?, activation: Int,
+                          clipMin: Float, clipMax: Float, output: String) -> Node {
+        var inputs = inputs
+        if let bn {
+            for k in 0..<4 { inputs[gammaSlot + k] = bn.inputs[1 + k] }
+        }
+        var attributes = node.attributes
+        attributes["bn_epsilon"] = .float(bn?.float("epsilon", default: 1e-5) ?? 0)
+        attributes["activation"] = .int(activation)
+        attributes["clip_min"] = .float(clipMin)
+        attributes["clip_max"] = .float(clipMax)
+        return Node(opType: opType, domain: domain, name: node.name, inputs: inputs, outputs: [output],
+                    attributes: attributes, opsetVersion: node.opsetVersion)
     }
 
     /// Input positions of a fused QAdd node.

@@ -58,15 +58,7 @@ enum FusedConv {
         default: break
         }
         let channels = outShape[1]
-        let hasNorm = ctx.has(Slot.gamma)
-        if hasNorm {
-            for k in 0..<4 {
-                let info = try ctx.input(Slot.gamma + k)
-                if info.type != .float32 || shapeCount(info.shape) != channels {
-                    throw ctx.shapeError("BatchNormalization parameter #\(k + 1) must be float32 with \(channels) values")
-                }
-            }
-        }
+        let hasNorm = try QuantizedConv.foldedNorm(ctx, gammaSlot: Slot.gamma, channels: channels)
         let epsilon = node.float("bn_epsilon", default: 1e-5)
         let hasBias = ctx.has(Slot.bias)
         var packing: TensorBuffer? = nil

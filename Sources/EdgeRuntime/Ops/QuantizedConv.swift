@@ -70,6 +70,19 @@ enum QuantizedConv {
         return values
     }
 
+    /// Whether a BatchNormalization was folded into the node, after checking its four parameters (float32,
+    /// one per output channel). Shared with the fp32 FusedConv.
+    static func foldedNorm(_ ctx: OpContext, gammaSlot: Int, channels: Int) throws(ModelLoadError) -> Bool {
+        if !ctx.has(gammaSlot) { return false }
+        for k in 0..<4 {
+            let info = try ctx.input(gammaSlot + k)
+            if info.type != .float32 || shapeCount(info.shape) != channels {
+                throw ctx.shapeError("BatchNormalization parameter #\(k + 1) must be float32 with \(channels) values")
+            }
+        }
+        return true
+    }
+
     static func build(_ ctx: OpContext) throws(ModelLoadError) -> OpBuild {
         let node = ctx.node
         let isGemm = node.opType == "QGemm"
@@ -165,15 +178,7 @@ enum QuantizedConv {
             let values = b.floats()
             for c in 0..<outChannels { baseBias[c] = beta * (values.count == 1 ? values[0] : values[c]) }
         }
-        let hasNorm = ctx.has(Slot.gamma)
-        if hasNorm {
-            for k in 0..<4 {
-                let info = try ctx.input(Slot.gamma + k)
-                if info.type != .float32 || shapeCount(info.shape) != outChannels {
-                    throw ctx.shapeError("BatchNormalization parameter #\(k + 1) must be float32 with \(outChannels) values")
-                }
-            }
-        }
+        let hasNorm = try foldedNorm(ctx, gammaSlot: Slot.gamma, channels: outChannels)
         let epsilon = node.float("bn_epsilon", default: 1e-5)
 
         // Packed once here; the ONNX weight tensor itself is only read.
