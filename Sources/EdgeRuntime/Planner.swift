@@ -33,7 +33,7 @@ enum Planner {
     /// (and stop being session inputs), so shape-carrying inputs fold like initializers.
     static func plan(graph original: Graph, inputShapes: [String: [Int]], inputTypes: [String: ElementType] = [:],
                      fixedInputs: [String: Tensor] = [:], options: PrepareOptions = PrepareOptions()) throws(ModelLoadError) -> Plan {
-        var graph = options.fuseQuantized ? QuantizedFusion.rewrite(original) : original
+        var graph = options.fuseQuantized ? QuantizedFusion.rewrite(original, keep: Set(options.observe)) : original
         if options.precision == .fp16 { graph = HalfPrecisionWeights.rewrite(graph) }
         // After the fp16 rewrite, which only recognises plain Conv nodes; observed values stay unfused.
         if options.fuseFloat { graph = FloatFusion.rewrite(graph, keep: Set(options.observe)) }

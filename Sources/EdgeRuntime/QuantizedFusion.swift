@@ -19,14 +19,15 @@ enum QuantizedFusion {
         static let none = 0, relu = 1, clip = 2
     }
 
-    static func rewrite(_ graph: Graph) -> Graph {
+    /// `keep`: values that must stay visible (observed intermediates), so no chain is fused across them.
+    static func rewrite(_ graph: Graph, keep: Set<String> = []) -> Graph {
         var producer: [String: Int] = [:]
         var consumers: [String: [Int]] = [:]
         for (i, node) in graph.nodes.enumerated() {
             for out in node.outputs where !out.isEmpty { producer[out] = i }
             for input in node.inputs where !input.isEmpty { consumers[input, default: []].append(i) }
         }
-        let graphOutputs = Set(graph.outputs.map { $0.name })
+        let graphOutputs = keep.union(graph.outputs.map { $0.name })
         let initializers = graph.initializers
 
         func isInitializer(_ name: String) -> Bool { !name.isEmpty && initializers[name] != nil }

@@ -135,6 +135,23 @@ final class QuantizedModelTests: XCTestCase {
         XCTAssertGreaterThan(Set(want).count, 20)
     }
 
+    /// Observing a value inside a fusable chain (calibration does) stops the fusion there instead of failing
+    /// at prepare: the conv output and the BatchNormalization output stay visible and equal the unfused path's.
+    func testObservedValuesInsideAFusedChainStayVisible() throws {
+        let p = parameters()
+        let model = try Model(bytes: try qdqModel(p))
+        let x = input()
+        for name in ["c", "bn"] {
+            let observed = try model.prepare(options: PrepareOptions(observe: [name]))
+            XCTAssertTrue(observed.stepOperators.contains("QConv"), "\(observed.stepOperators)")
+            let unfused = try model.prepare(options: PrepareOptions(fuseQuantized: false, observe: [name], fuseFloat: false))
+            let got = try observed.run([x]), want = try unfused.run([x])
+            XCTAssertEqual(got.count, 2)
+            for (g, w) in zip(got[1].floats(), want[1].floats()) { XCTAssertEqual(g, w, accuracy: 1e-4 * Swift.max(1, abs(w))) }
+            assertMatches(got[0].floats(), reference(p, x))
+        }
+    }
+
     func testPatchChangesOutputsButNeverTheWeights() throws {
         var p = parameters()
         let bytes = try qdqModel(p)
