@@ -21,25 +21,16 @@ enum QuantizedFusion {
 
     /// `keep`: values that must stay visible (observed intermediates), so no chain is fused across them.
     static func rewrite(_ graph: Graph, keep: Set<String> = []) -> Graph {
-        var producer: [String: Int] = [:]
-        var consumers: [String: [Int]] = [:]
-        for (i, node) in graph.nodes.enumerated() {
-            for out in node.outputs where !out.isEmpty { producer[out] = i }
-            for input in node.inputs where !input.isEmpty { consumers[input, default: []].append(i) }
-        }
-        let graphOutputs = keep.union(graph.outputs.map { $0.name })
+        let uses = FusionGraph(graph, keep: keep)
+        let graphOutputs = uses.visible
         let initializers = graph.initializers
+        let soleConsumer = uses.soleConsumer
 
         func isInitializer(_ name: String) -> Bool { !name.isEmpty && initializers[name] != nil }
         func dequantizer(of name: String) -> Node? {
-            guard let p = producer[name] else { return nil }
+            guard let p = uses.producer[name] else { return nil }
             let n = graph.nodes[p]
             return n.domain.isEmpty && n.opType == "DequantizeLinear" ? n : nil
-        }
-        /// The node that alone reads `name`, when nothing else (not even the graph's outputs) does.
-        func soleConsumer(_ name: String) -> Int? {
-            guard !graphOutputs.contains(name), let c = consumers[name], c.count == 1 else { return nil }
-            return graph.nodes[c[0]].domain.isEmpty ? c[0] : nil
         }
         func scalarConstant(_ name: String, _ types: [ElementType]) -> Bool {
             guard let t = initializers[name] else { return false }
@@ -77,51 +68,14 @@ enum QuantizedFusion {
                 } else { continue }
             }
 
-            var chain: [Int] = []
-            var current = node.outputs[0]
-            var bn: Node? = nil
-            var activation = Activation.none
-            var clipMin = -Float.infinity, clipMax = Float.infinity
+            var e = uses.epilogue(after: node.outputs[0])
             var q: Node? = nil
-            if let c = soleConsumer(current), graph.nodes[c].opType == "BatchNormalization" {
-                let n = graph.nodes[c]
-                let params = (1...4).map { n.input($0) ?? "" }
-                if n.inputs.first == current, n.int("training_mode", default: 0) == 0, n.outputs.count == 1,
-                   params.allSatisfy({ initializers[$0]?.type == .float32 }) {
-                    bn = n
-                    chain.append(c)
-                    current = n.outputs[0]
-                }
-            }
-            if let c = soleConsumer(current), graph.nodes[c].inputs.first == current, graph.nodes[c].outputs.count == 1 {
-                let n = graph.nodes[c]
-                if n.opType == "Relu" {
-                    activation = Activation.relu
-                } else if n.opType == "Clip" {
-                    if n.opsetVersion < 11 {
-                        clipMin = n.float("min", default: -Float.infinity)
-                        clipMax = n.float("max", default: Float.infinity)
-                        activation = Activation.clip
-                    } else {
-                        let lo = n.input(1), hi = n.input(2)
-                        if (lo == nil || scalarConstant(lo!, [.float32])) && (hi == nil || scalarConstant(hi!, [.float32])) {
-                            if let lo { clipMin = initializers[lo]!.floats()[0] }
-                            if let hi { clipMax = initializers[hi]!.floats()[0] }
-                            activation = Activation.clip
-                        }
-                    }
-                }
-                if activation != Activation.none {
-                    chain.append(c)
-                    current = n.outputs[0]
-                }
-            }
-            if let c = soleConsumer(current), graph.nodes[c].opType == "QuantizeLinear", graph.nodes[c].inputs.first == current {
+            if let c = soleConsumer(e.output), graph.nodes[c].opType == "QuantizeLinear" {
                 let n = graph.nodes[c]
                 if let ys = n.input(1), let yz = n.input(2), scalarConstant(ys, [.float32]), scalarConstant(yz, [.uint8, .int8]) {
                     q = n
-                    chain.append(c)
-                    current = n.outputs[0]
+                    e.chain.append(c)
+                    e.output = n.outputs[0]
                 }
             }
 
@@ -137,9 +91,8 @@ enum QuantizedFusion {
                 inputs[Slot.yScale] = q.inputs[1]
                 inputs[Slot.yZero] = q.inputs[2]
             }
-            nodes[index] = fusedNode(isGemm ? "QGemm" : "QConv", node, inputs: inputs, gammaSlot: Slot.gamma, bn: bn, activation: activation,
-                                     clipMin: clipMin, clipMax: clipMax, output: current)
-            for c in chain { removed.insert(c) }
+            nodes[index] = fusedNode(isGemm ? "QGemm" : "QConv", node, inputs: inputs, gammaSlot: Slot.gamma, epilogue: e)
+            for c in e.chain { removed.insert(c) }
             fusedAny = true
         }
         fusedAny = fuseAdds(graph, &nodes, &removed, soleConsumer: soleConsumer, dequantizer: dequantizer,
@@ -162,18 +115,18 @@ enum QuantizedFusion {
 
     /// The fused node replacing `node` (a Conv or Gemm): its inputs with the BatchNormalization's four
     /// parameters in the norm slots, and the epilogue as attributes. Shared by the int8 and fp32 rewrites.
-    static func fusedNode(_ opType: String, _ node: Node, inputs: [String], gammaSlot: Int, bn: Node?, activation: Int,
-                          clipMin: Float, clipMax: Float, output: String) -> Node {
+    static func fusedNode(_ opType: String, _ node: Node, inputs: [String], gammaSlot: Int,
+                          epilogue e: FusionGraph.Epilogue) -> Node {
         var inputs = inputs
-        if let bn {
+        if let bn = e.bn {
             for k in 0..<4 { inputs[gammaSlot + k] = bn.inputs[1 + k] }
         }
         var attributes = node.attributes
-        attributes["bn_epsilon"] = .float(bn?.float("epsilon", default: 1e-5) ?? 0)
-        attributes["activation"] = .int(activation)
-        attributes["clip_min"] = .float(clipMin)
-        attributes["clip_max"] = .float(clipMax)
-        return Node(opType: opType, domain: domain, name: node.name, inputs: inputs, outputs: [output],
+        attributes["bn_epsilon"] = .float(e.bn?.float("epsilon", default: 1e-5) ?? 0)
+        attributes["activation"] = .int(e.activation)
+        attributes["clip_min"] = .float(e.clipMin)
+        attributes["clip_max"] = .float(e.clipMax)
+        return Node(opType: opType, domain: domain, name: node.name, inputs: inputs, outputs: [e.output],
                     attributes: attributes, opsetVersion: node.opsetVersion)
     }
 
