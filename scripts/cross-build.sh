@@ -179,8 +179,8 @@ run_tests() {
         failures=$((failures + 1))
     fi
 
-    # 2. The product model against the host build, in each precision: fp32 and fp16 (weights rounded
-    #    through binary16 at load) within 1e-5 of the host's same precision; int8 (a QDQ model the host
+    # 2. The product model against the host build, in each precision: fp32 and fp16 (weights stored as
+    #    binary16 at load, and an fp16 file) within 1e-5 of the host's same precision; int8 (a QDQ model the host
     #    `cema quantize` writes here) bit-exact, since integer kernels leave no excuse for a difference.
     # Both are required: the model ships with the repository and `make cross-test` builds the host CLI first.
     local model="models/edge.onnx" host_cema="${HOST_CEMA:-$root/.build/release/cema}"
@@ -193,6 +193,8 @@ run_tests() {
         python3 scripts/cross-tensors.py make-input "$model" "$work/in.pb"
         compare_on_board "$model" fp32 1e-5 || failures=$((failures + 1))
         compare_on_board "$model" fp16 1e-5 || failures=$((failures + 1))
+        # An fp16 file (float16 initializers, models/make_fp16.py): binary16 weights on the board too.
+        compare_on_board models/golden/edge_fp16_io32.onnx fp16 1e-5 || failures=$((failures + 1))
         if "$host_cema" quantize "$model" --calibration "$calibration" --samples 128 --out "$work/edge.int8.onnx" >/dev/null; then
             compare_on_board "$work/edge.int8.onnx" int8 exact || failures=$((failures + 1))
         else

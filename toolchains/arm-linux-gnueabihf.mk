@@ -13,7 +13,7 @@ CROSS_CC          := arm-linux-gnueabihf-gcc
 # 64-bit off_t/ino_t and time_t: without them readdir() fails with EOVERFLOW on filesystems with 64-bit
 # inode numbers or directory offsets (seen under qemu-arm on a 64-bit host: every directory looked empty),
 # and clocks break in 2038. None of the shim's headers expose these types, so Swift is unaffected.
-CROSS_CFLAGS      := -O3 -std=gnu11 -ffp-contract=off -march=armv7-a -mfpu=neon-vfpv4 -mfloat-abi=hard -D_FILE_OFFSET_BITS=64 -D_TIME_BITS=64
+CROSS_CFLAGS      := -O3 -std=gnu11 -ffp-contract=off -march=armv7-a -mfpu=neon-vfpv4 -mfp16-format=ieee -mfloat-abi=hard -D_FILE_OFFSET_BITS=64 -D_TIME_BITS=64
 CROSS_SYSROOT     := .cache/sysroot-arm-linux-gnueabihf
 # Debian armhf ships no rcrt1.o, so no -static-pie: plain -static. --no-warn-mismatch: the Swift object
 # carries bare-metal EABI attributes that differ from gnueabihf ones in name only (see cross-build.sh,

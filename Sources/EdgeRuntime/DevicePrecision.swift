@@ -1,6 +1,6 @@
-// What a device runs: fp32 or fp16 are made from an fp32 file at load (fp16 rounds the weights through
-// binary16 and keeps the file's identity), int8 is a QDQ file (`cema quantize`) with its own identity. A
-// precision given explicitly must match the file, so a board never silently runs something else.
+// What a device runs: fp32 or fp16 are made from an fp32 file at load (fp16 stores the weights as binary16
+// and keeps the file's identity), an fp16 file runs fp16, int8 is a QDQ file (`cema quantize`) with its own
+// identity. A precision given explicitly must match the file, so a board never silently runs something else.
 
 public enum DevicePrecision: String, Sendable {
     case fp32, fp16, int8
@@ -13,6 +13,8 @@ public enum PrecisionError: Error, CustomStringConvertible {
     case notQuantized
     /// fp32 or fp16 was asked for a QDQ file, whose weights are int8 already.
     case alreadyQuantized(requested: DevicePrecision, nodes: Int)
+    /// fp32 was asked for a file whose weights are binary16.
+    case halfPrecisionFile(weights: Int)
     case unknown(String)
 
     public var description: String {
@@ -21,6 +23,8 @@ public enum PrecisionError: Error, CustomStringConvertible {
             return "--precision int8 needs a QDQ model (cema quantize MODEL --calibration IMAGES --out M.int8.onnx); this one has no quantized Conv/Gemm"
         case .alreadyQuantized(let p, let n):
             return "this is a QDQ model (\(n) int8 Conv/Gemm): it runs int8, not --precision \(p.rawValue)"
+        case .halfPrecisionFile(let n):
+            return "this file stores its weights as float16 (\(n) weight tensors): it runs --precision fp16 (fp32 arithmetic), not fp32"
         case .unknown(let text): return "--precision is \(DevicePrecision.names), not '\(text)'"
         }
     }
@@ -50,7 +54,9 @@ extension Model {
     }
 
     /// The precision this file runs in when none is asked for.
-    public var nativePrecision: DevicePrecision { quantizedWeightNodes > 0 ? .int8 : .fp32 }
+    public var nativePrecision: DevicePrecision {
+        quantizedWeightNodes > 0 ? .int8 : halfPrecisionWeights > 0 ? .fp16 : .fp32
+    }
 
     /// This model as a device runs it in `precision` (nil: as the file is). fp16 keeps the identity
     /// (modelSHA256) of the fp32 file, so that file's patches apply; an int8 QDQ file is its own identity.
@@ -62,6 +68,7 @@ extension Model {
             return self
         case let p:
             if quantized > 0 { throw .alreadyQuantized(requested: p, nodes: quantized) }
+            if p == .fp32, halfPrecisionWeights > 0 { throw .halfPrecisionFile(weights: halfPrecisionWeights) }
             return converted(to: p == .fp16 ? .fp16 : .fp32)
         }
     }

@@ -27,18 +27,20 @@ extension Model {
         for step in plan.steps {
             let outShape = plan.values[step.outputs[0]].shape
             func inShape(_ k: Int) -> [Int] { step.inputs[k].map { plan.values[$0].shape } ?? [] }
+            // Fused convolutions (Conv + BatchNormalization + activation) count as the Conv they started as.
+            let fused = step.node.domain == QuantizedFusion.domain
             switch step.node.opType {
-            case "Conv":
+            case "Conv" where !fused, FloatFusion.opType where fused, "QConv" where fused:
                 let w = inShape(1)
                 macs += shapeCount(outShape) * shapeCount(Array(w[1...]))
-            case "ConvTranspose":
+            case "ConvTranspose" where !fused:
                 let w = inShape(1)
                 macs += shapeCount(inShape(0)) * shapeCount(Array(w[1...]))
-            case "Gemm":
+            case "Gemm" where !fused, "QGemm" where fused:
                 let a = inShape(0)
                 let k = step.node.int("transA", default: 0) != 0 ? a[0] : a[1]
                 macs += shapeCount(outShape) * k
-            case "MatMul":
+            case "MatMul" where !fused:
                 let a = inShape(0)
                 macs += shapeCount(outShape) * (a.last ?? 1)
             default: break

@@ -36,6 +36,9 @@ struct OpBuild {
     var makeKernel: (_ inputs: [TensorView?], _ outputs: [TensorView]) -> Kernel
     /// Output 0 shares input 0's memory (Reshape, Flatten, Squeeze...): no copy at run time.
     var aliasesInput0 = false
+    /// false: runs at every inference even when its inputs are constants (WidenHalf, whose point is not to
+    /// keep the fp32 result).
+    var foldable = true
 
     init(outputs: [(type: ElementType, shape: [Int])],
          aliasesInput0: Bool = false,

@@ -110,7 +110,7 @@ enum Planner {
             // Shape and Size read only their input's shape, which is known now even when its data is not.
             let shapeOnly = node.opType == "Shape" || node.opType == "Size"
             let foldable = !node.inputs.isEmpty || node.opType == "Constant"
-            if shapeOnly || (foldable && infos.allSatisfy({ $0 == nil || $0!.constant != nil })) {
+            if shapeOnly || (foldable && build.foldable && infos.allSatisfy({ $0 == nil || $0!.constant != nil })) {
                 // Everything this node reads is known now: run it once and keep the results.
                 var outs: [Tensor] = []
                 for (i, _) in node.outputs.enumerated() {

@@ -5,6 +5,8 @@ public enum Platform {
     public static var cpuCount: Int { Int(cedge_cpu_count()) }
     /// The instruction-set path the kernels chose ("avx2-fma", "neon", "portable").
     public static var kernelISA: String { String(cString: cedge_kernel_isa()) }
+    /// How binary16 weights are widened for the fp32 arithmetic: "f16c", "neon" or "portable".
+    public static var halfWidening: String { String(cString: cedge_half_widen_path()) }
     public static func monotonicNanoseconds() -> UInt64 { cedge_monotonic_ns() }
 }
 

@@ -11,7 +11,7 @@ public struct PrepareOptions {
     public var fuseFloat: Bool
     /// Names of intermediate values to return after the graph outputs, in this order.
     public var observe: [String]
-    /// fp16: Conv/Gemm/MatMul weights rounded through binary16, arithmetic in fp32.
+    /// fp16: Conv/Gemm/MatMul weights stored as binary16 (HalfPrecisionWeights), arithmetic in fp32.
     public var precision: Precision
 
     public init(fuseQuantized: Bool = true, observe: [String] = [], precision: Precision = .fp32,

@@ -118,7 +118,8 @@ public final class Model {
     }
 
     public convenience init(bytes: [UInt8]) throws(ModelLoadError) {
-        self.init(graph: try ModelLoader.load(bytes: bytes), modelSHA256: SHA256.digest(bytes))
+        // fp16 files load as fp32 graphs with binary16 weights, what `--precision fp16` runs.
+        self.init(graph: HalfPrecisionGraph.lowered(try ModelLoader.load(bytes: bytes)), modelSHA256: SHA256.digest(bytes))
     }
 
     /// Plans memory and binds kernels for these input shapes (inputs with fully fixed declared shapes

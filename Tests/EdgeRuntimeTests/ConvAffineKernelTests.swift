@@ -59,32 +59,23 @@ extension KernelTests {
     }
 
     func testConvAffineEpilogueOnEveryPath() {
-        func conv2d(_ ic: Int, _ oc: Int, _ hw: [Int], k: Int, s: Int = 1, p: Int = 0, groups: Int = 1,
-                    batch: Int = 1, relu: Bool = true) -> ConvCase {
-            var c = ConvCase()
-            c.batch = batch; c.inChannels = ic; c.outChannels = oc; c.groups = groups; c.inSize = hw
-            c.kernel = [k, k]; c.stride = [s, s]; c.dilation = [1, 1]; c.padBegin = [p, p]; c.padEnd = [p, p]
-            c.bias = false
-            if relu { c.clampMin = 0 }
-            return c
-        }
         var rng = KernelRNG(seed: 0xAFF1)
         // Scales of both signs: a negative one flips the sum, so the clamp must come after the scale.
         func scales(_ n: Int) -> [Float] { (0..<n).map { _ in (rng.bool() ? -1 : 1) * (0.25 + 2 * abs(rng.float())) } }
         func shifts(_ n: Int) -> [Float] { rng.floats(n) }
         let cases: [ConvCase] = [
-            conv2d(16, 16, [12, 12], k: 3, p: 1),                    // shifted windows, stride 1
-            conv2d(16, 32, [14, 14], k: 3, s: 2, p: 1, batch: 2),    // phase planes (stride 2)
-            conv2d(32, 20, [7, 7], k: 3, p: 1),                      // K = 288: two K blocks on some paths
-            conv2d(3, 150, [6, 6], k: 3, p: 1, batch: 3),            // M over the M block, shared A packing
-            conv2d(4, 5, [6, 6], k: 5, relu: false),                 // im2col
-            conv2d(24, 40, [9, 7], k: 1, batch: 2),                  // 1x1 direct GEMM
-            conv2d(16, 32, [14, 14], k: 1, s: 2),                    // 1x1 stride-2 shortcut
-            conv2d(10, 7, [3, 3], k: 3),                             // single output cell (dot products)
-            conv2d(32, 32, [20, 20], k: 3, p: 1, groups: 32),        // depthwise, flat rows
-            conv2d(24, 24, [21, 19], k: 3, s: 2, p: 1, groups: 24),  // depthwise stride 2
-            conv2d(12, 12, [11, 11], k: 3, s: 3, p: 1, groups: 12),  // depthwise stride 3 (generic row)
-            conv2d(8, 12, [9, 9], k: 3, p: 1, groups: 4, relu: false), // grouped
+            ConvCase.conv2d(16, 16, [12, 12], k: 3, p: 1),                    // shifted windows, stride 1
+            ConvCase.conv2d(16, 32, [14, 14], k: 3, s: 2, p: 1, batch: 2),    // phase planes (stride 2)
+            ConvCase.conv2d(32, 20, [7, 7], k: 3, p: 1),                      // K = 288: two K blocks on some paths
+            ConvCase.conv2d(3, 150, [6, 6], k: 3, p: 1, batch: 3),            // M over the M block, shared A packing
+            ConvCase.conv2d(4, 5, [6, 6], k: 5, relu: false),                 // im2col
+            ConvCase.conv2d(24, 40, [9, 7], k: 1, batch: 2),                  // 1x1 direct GEMM
+            ConvCase.conv2d(16, 32, [14, 14], k: 1, s: 2),                    // 1x1 stride-2 shortcut
+            ConvCase.conv2d(10, 7, [3, 3], k: 3),                             // single output cell (dot products)
+            ConvCase.conv2d(32, 32, [20, 20], k: 3, p: 1, groups: 32),        // depthwise, flat rows
+            ConvCase.conv2d(24, 24, [21, 19], k: 3, s: 2, p: 1, groups: 24),  // depthwise stride 2
+            ConvCase.conv2d(12, 12, [11, 11], k: 3, s: 3, p: 1, groups: 12),  // depthwise stride 3 (generic row)
+            ConvCase.conv2d(8, 12, [9, 9], k: 3, p: 1, groups: 4, relu: false), // grouped
         ]
         for (i, c) in cases.enumerated() {
             let oc = c.outChannels
@@ -103,5 +94,18 @@ extension KernelTests {
         runAffineConv(c6, scale: scales(16), shift: nil, seed: 200)
         runAffineConv(cases[5], scale: nil, shift: shifts(40), seed: 201)
         runAffineConv(cases[8], scale: scales(32), shift: nil, seed: 202)
+    }
+}
+
+extension KernelTests.ConvCase {
+    /// A 2-d case without bias, ReLU unless told otherwise (the models' conv layers).
+    static func conv2d(_ ic: Int, _ oc: Int, _ hw: [Int], k: Int, s: Int = 1, p: Int = 0, groups: Int = 1,
+                       batch: Int = 1, relu: Bool = true) -> Self {
+        var c = Self()
+        c.batch = batch; c.inChannels = ic; c.outChannels = oc; c.groups = groups; c.inSize = hw
+        c.kernel = [k, k]; c.stride = [s, s]; c.dilation = [1, 1]; c.padBegin = [p, p]; c.padEnd = [p, p]
+        c.bias = false
+        if relu { c.clampMin = 0 }
+        return c
     }
 }

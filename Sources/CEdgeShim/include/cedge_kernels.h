@@ -52,6 +52,20 @@ size_t cedge_conv_f32_packed_bytes(const cedge_conv_desc *d);
 void cedge_conv_f32_pack(const cedge_conv_desc *d, const float *w, void *packed);
 void cedge_conv_f32_affine_packed(const cedge_conv_desc *d, const float *x, const float *w, const void *packed,
                                   const float *scale, const float *shift, float *y);
+// fp16 weights (binary16 bit patterns, same layout as w), fp32 arithmetic: the packed form is binary16 too, and
+// the GEMM widens it one cache-sized block at a time, so the session holds half the weight bytes. The unpacked
+// paths widen the whole tensor into scratch per call. cedge_conv_f16w_pack returns 0, or -1 when out of memory.
+size_t cedge_conv_f16w_packed_bytes(const cedge_conv_desc *d);
+int cedge_conv_f16w_pack(const cedge_conv_desc *d, const uint16_t *w, void *packed);
+void cedge_conv_f16w_affine_packed(const cedge_conv_desc *d, const float *x, const uint16_t *w,
+                                   const void *packed, const float *scale, const float *shift, float *y);
+// binary16 <-> binary32: widening is exact; narrowing rounds to nearest even (overflow to infinity).
+float cedge_half_to_float(uint16_t h);
+uint16_t cedge_float_to_half(float f);
+// dst[i] = src[i] widened, in bulk (F16C, NEON or portable C, per the active path).
+void cedge_half_to_float_n(size_t n, const uint16_t *src, float *dst);
+// How this CPU widens binary16 in bulk: "f16c", "neon" or "portable".
+const char *cedge_half_widen_path(void);
 // ConvTranspose: w is [in_channels, out_channels/groups, k...], bias [out_channels] or NULL.
 // pad_begin/out_size follow ONNX's ConvTranspose meaning (output may be cropped by pads).
 void cedge_conv_transpose_f32(const cedge_conv_desc *d, const float *x, const float *w, const float *bias,

@@ -2,6 +2,7 @@
 // output column as dot products, depthwise direct). Every path ends in the same epilogue:
 // y = clamp(sum * scale[oc] + shift[oc]), scale NULL meaning 1 and shift NULL meaning 0.
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "kernels_internal.h"
@@ -312,8 +313,8 @@ static int shifted_plan(const cedge_geom3 *g, phase_ctx *pc, size_t *span) {
 }
 
 static void conv_shifted(const cedge_isa *isa, const cedge_conv_desc *d, const cedge_geom3 *g, phase_ctx *pc,
-                         size_t span, const float *x, const float *w, const float *apacked, const float *scale,
-                         const float *shift, float *y) {
+                         size_t span, const float *x, const float *w, const float *apacked,
+                         const uint16_t *apacked16, const float *scale, const float *shift, float *y) {
     const int groups = d->groups > 0 ? d->groups : 1;
     const int icg = d->in_channels / groups, ocg = d->out_channels / groups;
     const int K = icg * (int)g->ker_vol;
@@ -349,7 +350,7 @@ static void conv_shifted(const cedge_isa *isa, const cedge_conv_desc *d, const c
             p->m = ocg;
             p->n = (int)span;
             p->k = K;
-            p->a = w + (size_t)grp * ocg * K;
+            p->a = w ? w + (size_t)grp * ocg * K : NULL;   // NULL: binary16 panels only
             p->lda = (size_t)K;
             p->trans_a = 0;
             p->alpha = 1.0f;
@@ -365,6 +366,7 @@ static void conv_shifted(const cedge_isa *isa, const cedge_conv_desc *d, const c
             p->bias = shift ? shift + (size_t)grp * ocg : NULL;
             p->scale = scale ? scale + (size_t)grp * ocg : NULL;
             p->apacked = apacked;
+            p->apacked16 = apacked16;
             p->clamp = clamp;
             p->cmin = d->clamp_min;
             p->cmax = d->clamp_max;
@@ -502,11 +504,12 @@ void cedge_conv_f32_affine(const cedge_conv_desc *d, const float *x, const float
 
 // ---- weights packed once ------------------------------------------------------------------------------------
 // The GEMM paths (shifted windows, im2col, 1x1) read the weights as op(A), packed into MR-row panels on every
-// call; a session packs them once instead. The pack records the code path and shape it was made for, so a
-// stale one (another path selected since) is ignored rather than misread.
+// call; a session packs them once instead: in fp32, or for fp16 weights in binary16, which the GEMM widens one
+// L1-sized block at a time (gemm_tile). The pack records the code path, shape and element size it was made
+// for, so a stale one (another path selected since) is ignored rather than misread.
 typedef struct {
     const cedge_isa *isa;
-    int m, k;
+    int m, k, half;
 } packed_header;
 #define PACKED_HEADER_BYTES 64   // keeps the panels 64-byte aligned in a 64-byte aligned buffer
 
@@ -521,21 +524,15 @@ static int packed_shape(const cedge_conv_desc *d, const cedge_isa *isa, int *m, 
     return *k > 0;
 }
 
-size_t cedge_conv_f32_packed_bytes(const cedge_conv_desc *d) {
-    const cedge_isa *isa = cedge_active_isa();
-    int m, k;
-    if (!packed_shape(d, isa, &m, &k)) return 0;
-    return PACKED_HEADER_BYTES + cedge_gemm_packed_a_floats(isa, m, k) * sizeof(float);
-}
-
-void cedge_conv_f32_pack(const cedge_conv_desc *d, const float *w, void *packed) {
-    const cedge_isa *isa = cedge_active_isa();
-    int m, k;
-    if (!packed_shape(d, isa, &m, &k)) return;
+static void pack_header(void *packed, const cedge_isa *isa, int m, int k, int half) {
     packed_header *h = packed;
     h->isa = isa;
     h->m = m;
     h->k = k;
+    h->half = half;
+}
+
+static void pack_weights(const cedge_isa *isa, int m, int k, const float *w, float *dst) {
     cedge_gemm_problem p;
     memset(&p, 0, sizeof p);
     p.m = m;
@@ -543,34 +540,103 @@ void cedge_conv_f32_pack(const cedge_conv_desc *d, const float *w, void *packed)
     p.a = w;
     p.lda = (size_t)k;
     p.alpha = 1.0f;
-    cedge_gemm_pack_a(isa, &p, (float *)(void *)((char *)packed + PACKED_HEADER_BYTES));
+    cedge_gemm_pack_a(isa, &p, dst);
 }
+
+static size_t packed_bytes(const cedge_conv_desc *d, size_t element) {
+    const cedge_isa *isa = cedge_active_isa();
+    int m, k;
+    if (!packed_shape(d, isa, &m, &k)) return 0;
+    return PACKED_HEADER_BYTES + cedge_gemm_packed_a_floats(isa, m, k) * element;
+}
+
+size_t cedge_conv_f32_packed_bytes(const cedge_conv_desc *d) { return packed_bytes(d, sizeof(float)); }
+
+void cedge_conv_f32_pack(const cedge_conv_desc *d, const float *w, void *packed) {
+    const cedge_isa *isa = cedge_active_isa();
+    int m, k;
+    if (!packed_shape(d, isa, &m, &k)) return;
+    pack_header(packed, isa, m, k, 0);
+    pack_weights(isa, m, k, w, (float *)(void *)((char *)packed + PACKED_HEADER_BYTES));
+}
+
+size_t cedge_conv_f16w_packed_bytes(const cedge_conv_desc *d) { return packed_bytes(d, sizeof(uint16_t)); }
+
+int cedge_conv_f16w_pack(const cedge_conv_desc *d, const uint16_t *w, void *packed) {
+    const cedge_isa *isa = cedge_active_isa();
+    int m, k;
+    if (!packed_shape(d, isa, &m, &k)) return 0;
+    // Prepare time only: packs through fp32, exact both ways (every binary16 value is a binary32 value).
+    const size_t nw = (size_t)m * k, np = cedge_gemm_packed_a_floats(isa, m, k);
+    float *wide = malloc(nw * sizeof(float)), *panels = malloc(np * sizeof(float));
+    if (!wide || !panels) {
+        free(wide);
+        free(panels);
+        return -1;
+    }
+    cedge_half_to_float_n(nw, w, wide);
+    pack_weights(isa, m, k, wide, panels);
+    uint16_t *dst = (uint16_t *)(void *)((char *)packed + PACKED_HEADER_BYTES);
+    for (size_t i = 0; i < np; i++) dst[i] = cedge_float_to_half(panels[i]);
+    free(wide);
+    free(panels);
+    pack_header(packed, isa, m, k, 1);
+    return 0;
+}
+
+// Weights for the paths that read them unpacked (portable, depthwise, grouped, one output cell): the fp32
+// tensor, or the binary16 one widened into scratch once per call.
+static const float *plain_weights(const float *w, const uint16_t *w16, size_t count) {
+    if (w) return w;
+    float *wide = cedge_scratch(0, CEDGE_SCR_WIDE, count);
+    cedge_half_to_float_n(count, w16, wide);
+    return wide;
+}
+
+static void conv_run(const cedge_conv_desc *d, const float *x, const float *w, const uint16_t *w16,
+                     const void *packed, const float *scale, const float *shift, float *y);
 
 void cedge_conv_f32_affine_packed(const cedge_conv_desc *d, const float *x, const float *w, const void *packed,
                                   const float *scale, const float *shift, float *y) {
+    conv_run(d, x, w, NULL, packed, scale, shift, y);
+}
+
+void cedge_conv_f16w_affine_packed(const cedge_conv_desc *d, const float *x, const uint16_t *w,
+                                   const void *packed, const float *scale, const float *shift, float *y) {
+    conv_run(d, x, NULL, w, packed, scale, shift, y);
+}
+
+// w or w16 (exactly one) holds the weights; packed, when it matches this conv and path, their packed panels.
+static void conv_run(const cedge_conv_desc *d, const float *x, const float *w, const uint16_t *w16,
+                     const void *packed, const float *scale, const float *shift, float *y) {
     cedge_geom3 g;
     cedge_geom_from_conv(d, &g);
     if (d->batch <= 0 || d->out_channels <= 0 || g.out_plane == 0) return;
     const cedge_isa *isa = cedge_active_isa();
-    if (!isa) {
-        conv_portable(d, &g, x, w, scale, shift, y);
-        return;
-    }
     const int groups = d->groups > 0 ? d->groups : 1;
     const int icg = d->in_channels / groups, ocg = d->out_channels / groups;
+    const size_t wcount = (size_t)d->out_channels * icg * g.ker_vol;
+    if (!isa) {
+        conv_portable(d, &g, x, plain_weights(w, w16, wcount), scale, shift, y);
+        return;
+    }
     const int clamp = cedge_clamp_active(d->clamp_min, d->clamp_max);
     const packed_header *h = packed;
-    const float *apacked = h && h->isa == isa && groups == 1 && h->m == ocg && h->k == icg * (int)g.ker_vol
-                               ? (const float *)(const void *)((const char *)packed + PACKED_HEADER_BYTES)
-                               : NULL;
+    const int pack_fits = h && h->isa == isa && groups == 1 && h->m == ocg && h->k == icg * (int)g.ker_vol &&
+                          h->half == (w == NULL);
+    const void *panels = pack_fits ? (const char *)packed + PACKED_HEADER_BYTES : NULL;
+    const float *apacked = panels && !h->half ? panels : NULL;
+    const uint16_t *apacked16 = panels && h->half ? panels : NULL;
 
     if (groups == d->in_channels && groups == d->out_channels && groups > 1) {
-        conv_depthwise(isa, d, &g, x, w, scale, shift, y);
+        conv_depthwise(isa, d, &g, x, plain_weights(w, w16, wcount), scale, shift, y);
         return;
     }
 
     const int K = icg * (int)g.ker_vol;
     const int P = (int)g.out_plane;
+    // The GEMM paths below read packed panels when there are some; otherwise the plain weights.
+    if (!panels) w = plain_weights(w, w16, wcount);
     if (P == 1) {
         // One output cell (classifier-style convs): gather its im2col column, then dot products per channel.
         float *col = cedge_scratch(0, CEDGE_SCR_SHARED, (size_t)K);
@@ -598,7 +664,7 @@ void cedge_conv_f32_affine_packed(const cedge_conv_desc *d, const float *x, cons
         phase_ctx pc;
         size_t span;
         if (shifted_plan(&g, &pc, &span)) {
-            conv_shifted(isa, d, &g, &pc, span, x, w, apacked, scale, shift, y);
+            conv_shifted(isa, d, &g, &pc, span, x, w, apacked, apacked16, scale, shift, y);
             return;
         }
     }
@@ -613,7 +679,7 @@ void cedge_conv_f32_affine_packed(const cedge_conv_desc *d, const float *x, cons
             p->m = ocg;
             p->n = P;
             p->k = K;
-            p->a = w + (size_t)grp * ocg * K;
+            p->a = w ? w + (size_t)grp * ocg * K : NULL;   // NULL: binary16 panels only
             p->lda = (size_t)K;
             p->trans_a = 0;
             p->alpha = 1.0f;
@@ -634,6 +700,7 @@ void cedge_conv_f32_affine_packed(const cedge_conv_desc *d, const float *x, cons
             p->bias = shift ? shift + (size_t)grp * ocg : NULL;
             p->scale = scale ? scale + (size_t)grp * ocg : NULL;
             p->apacked = apacked;
+            p->apacked16 = apacked16;
             p->clamp = clamp;
             p->cmin = d->clamp_min;
             p->cmax = d->clamp_max;

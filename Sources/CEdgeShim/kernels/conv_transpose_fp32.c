@@ -172,6 +172,7 @@ void cedge_conv_transpose_f32(const cedge_conv_desc *d, const float *x, const fl
                     p.cmax = INFINITY;
                     p.scale = NULL;
                     p.apacked = NULL;
+                    p.apacked16 = NULL;
                     cedge_gemm_run(isa, &p, 1);
                     col2im_ctx c = {&g, col, y + ((size_t)n * d->out_channels + (size_t)grp * ocg) * g.out_plane,
                                     j0, cols};

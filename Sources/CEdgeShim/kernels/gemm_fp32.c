@@ -298,6 +298,9 @@ static void gemm_tile(const cedge_isa *isa, int tid, const cedge_gemm_problem *p
                 // whole-A packing is the same panels pack_a would write for it.
                 if (apre)
                     apack = (float *)apre + (size_t)pc * mpad + (size_t)(ic / MR) * kc * MR;
+                else if (p->apacked16)
+                    cedge_half_to_float_n((size_t)round_up(mc, MR) * kc,
+                                          p->apacked16 + (size_t)pc * mpad + (size_t)(ic / MR) * kc * MR, apack);
                 else
                     pack_a(p, MR, ic, mc, pc, kc, apack);
                 for (int jr = 0; jr < nc; jr += NR) {
@@ -351,7 +354,7 @@ void cedge_gemm_pack_a(const cedge_isa *isa, const cedge_gemm_problem *p, float 
 static const float *pack_a_whole(const cedge_isa *isa, const cedge_gemm_problem *problems, int count) {
     const cedge_gemm_problem *p0 = &problems[0];
     if (p0->apacked) return p0->apacked;
-    if (count < 2 || p0->k <= 0) return NULL;
+    if (p0->apacked16 || count < 2 || p0->k <= 0) return NULL;
     for (int i = 1; i < count; i++) {
         const cedge_gemm_problem *q = &problems[i];
         if (q->a != p0->a || q->lda != p0->lda || q->trans_a != p0->trans_a || q->alpha != p0->alpha ||
@@ -497,5 +500,6 @@ void cedge_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha, con
     p.cmax = INFINITY;
     p.scale = NULL;
     p.apacked = NULL;
+    p.apacked16 = NULL;
     cedge_gemm_run(isa, &p, 1);
 }

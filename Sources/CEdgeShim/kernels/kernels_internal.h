@@ -109,6 +109,9 @@ typedef struct {
     // op(A) already packed by cedge_gemm_pack_a for the ISA that runs the problem (shared by every problem of
     // the batch: set it only when they all have the same A), or NULL to pack it per run.
     const float *apacked;
+    // The same packing in binary16 (fp16 weights), widened one A block at a time into L1-sized scratch; op(A)
+    // is then read from nowhere else (a may be NULL). At most one of apacked and apacked16 is set.
+    const uint16_t *apacked16;
 } cedge_gemm_problem;
 
 // Runs `count` independent problems of the same m x n shape in parallel on the pool (splitting each into
@@ -163,6 +166,7 @@ enum {
     CEDGE_SCR_KOFF,     // conv: per-k offsets of the shifted-window B matrix
     CEDGE_SCR_VOUT,     // conv: virtual (pitch-padded) output planes
     CEDGE_SCR_APACK,    // GEMM: op(A) packed once for a batch of problems that share it (conv weights)
+    CEDGE_SCR_WIDE,     // conv: binary16 weights widened for the paths that read them unpacked
     CEDGE_SCR_SLOTS
 };
 float *cedge_scratch(int tid, int slot, size_t count);

@@ -5,18 +5,20 @@ enum Conv {
     static func conv(_ ctx: OpContext) throws(ModelLoadError) -> OpBuild {
         let (desc, outShape) = try forward(ctx)
         let hasBias = ctx.has(2)
+        let weights = try ConvWeights(ctx, slot: 1, desc: desc)
         return OpBuild(.float32, outShape) { i, o in
-            let xp = i[0]!.f32, wp = i[1]!.f32, bp = hasBias ? UnsafePointer(i[2]!.f32) : nil, yp = o[0].f32
+            let xp = i[0]!.f32, wp = i[1]!.data, bp = hasBias ? UnsafePointer(i[2]!.f32) : nil, yp = o[0].f32
             var d = desc
-            return { cedge_conv_f32(&d, xp, wp, bp, yp) }
+            return { weights.run(&d, xp, wp, nil, bp, yp) }
         }
     }
 
     /// Checks a Conv's inputs 0-2 (x, w, optional bias) and resolves its geometry; no activation (clamp to
-    /// +-inf). Shared with the fused Conv, whose first three inputs are the same.
+    /// +-inf). Shared with the fused Conv, whose first three inputs are the same. The weight may be binary16
+    /// (fp16 weights, see HalfPrecisionWeights) with fp32 data.
     static func forward(_ ctx: OpContext) throws(ModelLoadError) -> (cedge_conv_desc, [Int]) {
         try ctx.requireFloat32(0)
-        try ctx.requireFloat32(1)
+        _ = try ctx.requireType(1, [.float32, .float16])
         let x = try ctx.shape(0), w = try ctx.shape(1)
         let k = x.count - 2
         if k < 1 || k > 3 { throw ctx.unsupported("\(k) spatial dimensions (1 to 3 are supported)") }
@@ -117,6 +119,46 @@ enum Conv {
             let xp = i[0]!.f32, wp = i[1]!.f32, bp = hasBias ? UnsafePointer(i[2]!.f32) : nil, yp = o[0].f32
             var d = desc
             return { cedge_conv_transpose_f32(&d, xp, wp, bp, yp) }
+        }
+    }
+}
+
+/// A Conv's weights as its kernel reads them, fp32 or binary16, packed once here when they are constant (they
+/// never change: patches touch normalization parameters only). The kernel closures hold the packed copy: the
+/// session keeps kernels, not plans.
+struct ConvWeights {
+    let half: Bool
+    let packed: TensorBuffer?
+
+    init(_ ctx: OpContext, slot: Int, desc: cedge_conv_desc) throws(ModelLoadError) {
+        let w = try ctx.input(slot)
+        half = w.type == .float16
+        var d = desc
+        var packing: TensorBuffer? = nil
+        if let weights = w.constant {
+            let bytes = half ? cedge_conv_f16w_packed_bytes(&d) : cedge_conv_f32_packed_bytes(&d)
+            if bytes > 0 {
+                let buffer = TensorBuffer(byteCount: bytes)
+                if half {
+                    if cedge_conv_f16w_pack(&d, weights.pointer(as: UInt16.self), buffer.pointer) != 0 {
+                        throw ctx.unsupported("out of memory packing the binary16 weights")
+                    }
+                } else {
+                    cedge_conv_f32_pack(&d, weights.pointer(as: Float.self), buffer.pointer)
+                }
+                packing = buffer
+            }
+        }
+        packed = packing
+    }
+
+    /// y = clamp(conv(x, w) * scale + shift) (scale nil: 1, shift nil: 0), with w as typed at plan time.
+    func run(_ d: inout cedge_conv_desc, _ x: UnsafeMutablePointer<Float>, _ w: UnsafeMutableRawPointer,
+             _ scale: UnsafePointer<Float>?, _ shift: UnsafePointer<Float>?, _ y: UnsafeMutablePointer<Float>) {
+        if half {
+            cedge_conv_f16w_affine_packed(&d, x, w.assumingMemoryBound(to: UInt16.self), packed?.pointer, scale, shift, y)
+        } else {
+            cedge_conv_f32_affine_packed(&d, x, w.assumingMemoryBound(to: Float.self), packed?.pointer, scale, shift, y)
         }
     }
 }

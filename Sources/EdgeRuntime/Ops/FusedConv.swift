@@ -1,6 +1,6 @@
 // The fused fp32 Conv node FloatFusion makes: the C conv's epilogue applies the folded BatchNormalization
 // (per-channel scale and shift, recomputed each run from the live parameters) and the Relu/Clip bounds.
-// Constant weights (never patched: only normalization parameters are) are packed for the GEMM once, here.
+// Constant weights (never patched: only normalization parameters are) are packed once (ConvWeights).
 import CEdgeShim
 
 /// Per-channel scale a = gamma / sqrt(var + eps) and shift b = beta - mean * a + a * conv bias, the
@@ -61,28 +61,18 @@ enum FusedConv {
         let hasNorm = try QuantizedConv.foldedNorm(ctx, gammaSlot: Slot.gamma, channels: channels)
         let epsilon = node.float("bn_epsilon", default: 1e-5)
         let hasBias = ctx.has(Slot.bias)
-        var packing: TensorBuffer? = nil
-        if let weights = try ctx.input(Slot.w).constant {
-            let bytes = cedge_conv_f32_packed_bytes(&desc)
-            if bytes > 0 {
-                let buffer = TensorBuffer(byteCount: bytes)
-                cedge_conv_f32_pack(&desc, weights.pointer(as: Float.self), buffer.pointer)
-                packing = buffer
-            }
-        }
-        let packed = packing
+        let weights = try ConvWeights(ctx, slot: Slot.w, desc: desc)
         let fixedDesc = desc
         return OpBuild(.float32, outShape) { i, o in
-            let xp = i[Slot.x]!.f32, wp = i[Slot.w]!.f32, yp = o[0].f32
+            let xp = i[Slot.x]!.f32, wp = i[Slot.w]!.data, yp = o[0].f32
             let bp = hasBias ? UnsafePointer(i[Slot.bias]!.f32) : nil
             var d = fixedDesc
-            // The kernel closures hold the packed weights: the session keeps kernels, not plans.
-            if !hasNorm { return { cedge_conv_f32_affine_packed(&d, xp, wp, packed?.pointer, nil, bp, yp) } }
+            if !hasNorm { return { weights.run(&d, xp, wp, nil, bp, yp) } }
             let fold = BatchNormFold(channels: channels, epsilon: epsilon,
                                      norm: (0..<4).map { i[Slot.gamma + $0]!.f32 }, bias: hasBias ? i[Slot.bias]!.f32 : nil)
             return {
                 fold.refresh()
-                cedge_conv_f32_affine_packed(&d, xp, wp, packed?.pointer, fold.scale, fold.shift, yp)
+                weights.run(&d, xp, wp, fold.scale, fold.shift, yp)
             }
         }
     }

@@ -7,6 +7,7 @@ enum OperatorTable {
             switch node.opType {
             case FloatFusion.opType: return try FusedConv.build(ctx)
             case "QAdd": return try QuantizedAdd.build(ctx)
+            case HalfPrecisionWeights.widenOpType: return try HalfPrecisionWeights.widen(ctx)
             default: return try QuantizedConv.build(ctx)
             }
         }
