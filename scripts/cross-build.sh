@@ -192,9 +192,13 @@ run_tests() {
         mkdir -p "$work"
         python3 scripts/cross-tensors.py make-input "$model" "$work/in.pb"
         compare_on_board "$model" fp32 1e-5 || failures=$((failures + 1))
-        compare_on_board "$model" fp16 1e-5 || failures=$((failures + 1))
+        # fp16 with the weights widened to fp32 (CEDGE_FP16=widen): the host's arithmetic, so within 1e-5; and
+        # with native fp16 arithmetic where the (emulated) CPU has ARMv8.2 FP16: binary16 products and sums, so
+        # a looser bound (0.062 was the largest logit difference over 5,000 test images, top-1 all equal).
+        compare_on_board "$model" fp16 1e-5 CEDGE_FP16=widen || failures=$((failures + 1))
+        compare_on_board "$model" fp16 0.25 || failures=$((failures + 1))
         # An fp16 file (float16 initializers, models/make_fp16.py): binary16 weights on the board too.
-        compare_on_board models/golden/edge_fp16_io32.onnx fp16 1e-5 || failures=$((failures + 1))
+        compare_on_board models/golden/edge_fp16_io32.onnx fp16 1e-5 CEDGE_FP16=widen || failures=$((failures + 1))
         if "$host_cema" quantize "$model" --calibration "$calibration" --samples 128 --out "$work/edge.int8.onnx" >/dev/null; then
             compare_on_board "$work/edge.int8.onnx" int8 exact || failures=$((failures + 1))
         else
@@ -218,15 +222,17 @@ run_tests() {
     return $failures
 }
 
-# compare_on_board MODEL PRECISION TOLERANCE: one input through the board binary under qemu and through the
-# host CLI, both in PRECISION; TOLERANCE is a max abs diff, or "exact" for byte-identical output files.
+# compare_on_board MODEL PRECISION TOLERANCE [VAR=VALUE...]: one input through the board binary under qemu (with
+# those environment variables) and through the host CLI, both in PRECISION; TOLERANCE is a max abs diff, or
+# "exact" for byte-identical output files.
 compare_on_board() {
     local m="$1" precision="$2" tolerance="$3" name
-    name="$(basename "$m" .onnx) $precision"
+    local -a board_env=("${@:4}")
+    name="$(basename "$m" .onnx) $precision${board_env[*]:+ (${board_env[*]})}"
     local board="$work/out-board-$precision.pb" host="$work/out-host-$precision.pb"
     rm -f "$board" "$host"
-    log "qemu: edge-agent run $m --precision $precision"
-    if ! "$CROSS_QEMU" "$binary" run "$m" --precision "$precision" --input "$work/in.pb" --output "$board" \
+    log "qemu: ${board_env[*]:+${board_env[*]} }edge-agent run $m --precision $precision"
+    if ! env "${board_env[@]}" "$CROSS_QEMU" "$binary" run "$m" --precision "$precision" --input "$work/in.pb" --output "$board" \
         || ! "$host_cema" run "$m" --precision "$precision" --input "$work/in.pb" --output "$host" >/dev/null; then
         log "FAIL: $name: a run failed"
         return 1

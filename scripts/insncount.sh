@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `make bench`'s last section: guest instructions the aarch64 board binary executes for models/edge.onnx
-# in fp32 and in int8 (a QDQ model from the host `cema quantize`), counted under qemu-user by the TCG
+# in fp32, fp16 (binary16 weights) and int8 (a QDQ model from the host `cema quantize`), counted under qemu-user by the TCG
 # plugin in scripts/qemu-insncount.c (valgrind cannot run aarch64 code on an x86 host). Each precision runs
 # `edge-agent run` on a batch of 1 and of 32 images, 1 thread; the per-image figure is the difference over
 # 31 images, which cancels start-up, model decoding and planning.
@@ -29,10 +29,13 @@ count() {
 }
 echo
 echo "aarch64 guest instructions under $($QEMU --version | head -n1 | cut -d' ' -f1-3), edge-agent run --threads 1"
-printf "%-10s %16s %16s %18s\n" precision "batch 1" "batch 32" "per image"
-for row in "fp32|models/edge.onnx" "int8|$work/edge.int8.onnx"; do
-    IFS='|' read -r p m <<< "$row"
-    one=$(count "$m" "$p" 1)
-    many=$(count "$m" "$p" 32)
-    printf "%-10s %16d %16d %18d\n" "$p" "$one" "$many" $(( (many - one) / 31 ))
+printf "%-14s %16s %16s %18s\n" precision "batch 1" "batch 32" "per image"
+# fp16 twice: native fp16 arithmetic (qemu's CPU has ARMv8.2 FP16) and widened to fp32 (CEDGE_FP16=widen, what
+# a Cortex-A72 or A57 board runs).
+for row in "fp32|models/edge.onnx|fp32" "fp16|models/edge.onnx|fp16 native" "fp16|models/edge.onnx|fp16 widened|widen" \
+           "int8|$work/edge.int8.onnx|int8"; do
+    IFS='|' read -r p m label mode <<< "$row"
+    one=$(CEDGE_FP16=$mode count "$m" "$p" 1)
+    many=$(CEDGE_FP16=$mode count "$m" "$p" 32)
+    printf "%-14s %16d %16d %18d\n" "$label" "$one" "$many" $(( (many - one) / 31 ))
 done

@@ -5,8 +5,8 @@ public enum Platform {
     public static var cpuCount: Int { Int(cedge_cpu_count()) }
     /// The instruction-set path the kernels chose ("avx2-fma", "neon", "portable").
     public static var kernelISA: String { String(cString: cedge_kernel_isa()) }
-    /// How binary16 weights are widened for the fp32 arithmetic: "f16c", "neon" or "portable".
-    public static var halfWidening: String { String(cString: cedge_half_widen_path()) }
+    /// How fp16 weights run: native fp16 arithmetic (ARMv8.2 FP16) or widened to fp32 (and by what).
+    public static var halfPath: String { String(cString: cedge_half_path()) }
     public static func monotonicNanoseconds() -> UInt64 { cedge_monotonic_ns() }
 }
 

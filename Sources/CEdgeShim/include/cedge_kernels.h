@@ -64,8 +64,9 @@ float cedge_half_to_float(uint16_t h);
 uint16_t cedge_float_to_half(float f);
 // dst[i] = src[i] widened, in bulk (F16C, NEON or portable C, per the active path).
 void cedge_half_to_float_n(size_t n, const uint16_t *src, float *dst);
-// How this CPU widens binary16 in bulk: "f16c", "neon" or "portable".
-const char *cedge_half_widen_path(void);
+// How fp16 weights run here: "native fp16 (neon-fp16)" on ARMv8.2 FP16 CPUs (binary16 products and sums within
+// a K block, CEDGE_FP16=widen turns it off), else "widened (f16c|neon|portable)" to fp32 arithmetic.
+const char *cedge_half_path(void);
 // ConvTranspose: w is [in_channels, out_channels/groups, k...], bias [out_channels] or NULL.
 // pad_begin/out_size follow ONNX's ConvTranspose meaning (output may be cropped by pads).
 void cedge_conv_transpose_f32(const cedge_conv_desc *d, const float *x, const float *w, const float *bias,

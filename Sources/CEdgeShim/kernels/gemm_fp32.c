@@ -279,6 +279,8 @@ static void gemm_tile(const cedge_isa *isa, int tid, const cedge_gemm_problem *p
     float *bpack = in_place ? NULL : cedge_scratch(tid, CEDGE_SCR_PACK_B, (size_t)kc_step * nc_step);
     float *apack = apre ? NULL : cedge_scratch(tid, CEDGE_SCR_PACK_A, (size_t)kc_step * mc_step);
     const size_t mpad = (size_t)round_up(p->m, MR);
+    // Binary16 panels: read as they are by a native fp16 kernel, or widened block by block into apack.
+    const int native16 = p->apacked16 && isa->ukernel_f16a && cedge_half_native();
 
     for (int jc = n0; jc < n1; jc += nc_step) {
         const int nc = imin(nc_step, n1 - jc);
@@ -298,11 +300,12 @@ static void gemm_tile(const cedge_isa *isa, int tid, const cedge_gemm_problem *p
                 // whole-A packing is the same panels pack_a would write for it.
                 if (apre)
                     apack = (float *)apre + (size_t)pc * mpad + (size_t)(ic / MR) * kc * MR;
-                else if (p->apacked16)
+                else if (p->apacked16 && !native16)
                     cedge_half_to_float_n((size_t)round_up(mc, MR) * kc,
                                           p->apacked16 + (size_t)pc * mpad + (size_t)(ic / MR) * kc * MR, apack);
-                else
+                else if (!native16)
                     pack_a(p, MR, ic, mc, pc, kc, apack);
+                const uint16_t *a16 = native16 ? p->apacked16 + (size_t)pc * mpad + (size_t)(ic / MR) * kc * MR : NULL;
                 for (int jr = 0; jr < nc; jr += NR) {
                     const int nr = imin(NR, nc - jr);
                     const float *bp = in_place ? p->b.b + jc + jr : bpack + (size_t)(jr / NR) * kc * NR;
@@ -312,7 +315,10 @@ static void gemm_tile(const cedge_isa *isa, int tid, const cedge_gemm_problem *p
                         float *cp = p->c + (size_t)(ic + ir) * p->ldc + jc + jr;
                         up.bias = last && p->bias ? p->bias + ic + ir : NULL;
                         up.scale = last && p->scale ? p->scale + ic + ir : NULL;
-                        if (in_place)
+                        if (a16)
+                            isa->ukernel_f16a(mr, nr, kc, a16 + (size_t)(ir / MR) * kc * MR, bp,
+                                              in_place ? p->b.koff + pc : NULL, cp, p->ldc, &up);
+                        else if (in_place)
                             isa->ukernel_indirect(mr, nr, kc, ap, bp, p->b.koff + pc, cp, p->ldc, &up);
                         else
                             isa->ukernel(mr, nr, kc, ap, bp, cp, p->ldc, &up);
@@ -348,6 +354,8 @@ void cedge_gemm_pack_a(const cedge_isa *isa, const cedge_gemm_problem *p, float 
     const int MR = isa->mr, k = p->k;
     const int kc_step = balanced_block(k, isa->kc, 1);
     const size_t mpad = (size_t)round_up(p->m, MR);
+    // Binary16 panels: read as they are by a native fp16 kernel, or widened block by block into apack.
+    const int native16 = p->apacked16 && isa->ukernel_f16a && cedge_half_native();
     for (int pc = 0; pc < k; pc += kc_step) pack_a(p, MR, 0, p->m, pc, imin(kc_step, k - pc), dst + (size_t)pc * mpad);
 }
 

@@ -1,8 +1,20 @@
 // binary16 <-> binary32 conversion for fp16-weight kernels: weights are stored as binary16 and widened to fp32
-// just before the arithmetic (F16C on x86, FCVTL on aarch64 / VCVT.F32.F16 on armv7 NEON, else portable C).
+// just before the arithmetic (F16C on x86, FCVTL on aarch64 / VCVT.F32.F16 on armv7 NEON, else portable C),
+// unless the CPU does fp16 arithmetic itself (cedge_half_native).
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "kernels_internal.h"
+#if defined(__aarch64__) && defined(__linux__)
+#include <sys/auxv.h>
+#ifndef HWCAP_FPHP
+#define HWCAP_FPHP (1UL << 9)
+#endif
+#ifndef HWCAP_ASIMDHP
+#define HWCAP_ASIMDHP (1UL << 10)
+#endif
+#endif
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -100,13 +112,33 @@ void cedge_half_to_float_n(size_t n, const uint16_t *src, float *dst) {
     widen_portable(n, src, dst);
 }
 
-const char *cedge_half_widen_path(void) {
-    if (!cedge_active_isa()) return "portable";
+// ARMv8.2 FP16 arithmetic, seen once: Raspberry Pi 5 and Jetson Orin have it, Pi 4 and Jetson Nano do not.
+static pthread_once_t g_native_once = PTHREAD_ONCE_INIT;
+static int g_native_cpu;
+
+static void detect_native(void) {
+#if defined(__aarch64__) && defined(__linux__)
+    const unsigned long hw = getauxval(AT_HWCAP);
+    g_native_cpu = (hw & HWCAP_FPHP) && (hw & HWCAP_ASIMDHP);
+#endif
+    const char *env = getenv("CEDGE_FP16");
+    if (env && strcmp(env, "widen") == 0) g_native_cpu = 0;
+}
+
+int cedge_half_native(void) {
+    pthread_once(&g_native_once, detect_native);
+    const cedge_isa *isa = cedge_active_isa();
+    return g_native_cpu && isa && isa->ukernel_f16a;
+}
+
+const char *cedge_half_path(void) {
+    if (cedge_half_native()) return "native fp16 (neon-fp16)";
+    if (!cedge_active_isa()) return "widened (portable)";
 #if defined(__x86_64__) || defined(__i386__)
-    return has_f16c() ? "f16c" : "portable";
+    return has_f16c() ? "widened (f16c)" : "widened (portable)";
 #elif HALF_NEON
-    return "neon";
+    return "widened (neon)";
 #else
-    return "portable";
+    return "widened (portable)";
 #endif
 }

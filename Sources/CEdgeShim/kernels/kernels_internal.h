@@ -31,6 +31,12 @@ typedef void (*cedge_ukernel_fn)(int m, int n, int k, const float *a, const floa
 typedef void (*cedge_ukernel_indirect_fn)(int m, int n, int k, const float *a, const float *base,
                                           const size_t *koff, float *c, size_t ldc, const cedge_ukp *p);
 
+// Native fp16 micro-kernel: a is a binary16 MR x k panel (the layout of cedge_gemm_pack_a, in binary16), b an fp32
+// panel or, with koff set, rows read in place as for the indirect kernel; products and sums in binary16 within
+// the call, stored to fp32 C through the usual epilogue.
+typedef void (*cedge_ukernel_f16a_fn)(int m, int n, int k, const uint16_t *a, const float *b, const size_t *koff,
+                                      float *c, size_t ldc, const cedge_ukp *p);
+
 // Depthwise row: out[i] = clamp(scale * (sum_t w[t] * src[t][i * stride]) + bias) for i in [0, n), the GEMM
 // epilogue's order (the multiply is skipped when scale == 1).
 typedef void (*cedge_dw_row_fn)(int n, int taps, const float *const *src, const float *w, int stride,
@@ -46,6 +52,8 @@ typedef struct {
     float (*dot)(int n, const float *x, const float *y);
     void (*axpy)(int n, float a, const float *x, float *y);   // y += a * x
     cedge_dw_row_fn dw_row;
+    // Binary16 weight panels with native fp16 arithmetic (NULL: none; used only when cedge_half_native()).
+    cedge_ukernel_f16a_fn ukernel_f16a;
 } cedge_isa;
 
 extern const cedge_isa cedge_isa_generic;
@@ -130,6 +138,10 @@ void cedge_sgemm_portable(int trans_a, int trans_b, int m, int n, int k, float a
 
 // 1 when the clamp bounds are not (-inf, +inf).
 int cedge_clamp_active(float cmin, float cmax);
+
+// 1 when binary16 weights run with native fp16 arithmetic here (ARMv8.2 FP16 seen at run time, the active path
+// has a kernel for it, and CEDGE_FP16 is not "widen"); 0: they are widened to fp32 first.
+int cedge_half_native(void);
 
 // ---- N-d geometry ---------------------------------------------------------------------------------------
 // Convolution/pooling geometry with 1..3 spatial dims right-aligned into (D, H, W); missing leading dims are

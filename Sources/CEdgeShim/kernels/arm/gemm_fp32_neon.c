@@ -82,6 +82,48 @@ static inline __attribute__((always_inline)) void ukernel_body(int m, int n, int
 #define KC 256
 #define MC 128
 #define NC 768
+
+// Native fp16 arithmetic (ARMv8.2 FP16, chosen at run time when HWCAP_ASIMDHP is set): the same 8x12 tile with
+// A read straight from the binary16 weight panels (no widening pass) and each fp32 B row narrowed to binary16 as
+// it is loaded, so every FMLA does 8 (or 4) multiply-adds in binary16. The tile accumulates one K block (at most
+// KC = 256 products) in binary16 and is widened into the fp32 C by the usual epilogue, so the error grows with
+// the K block, not with the whole K.
+#define FP16 __attribute__((target("arch=armv8.2-a+fp16")))
+FP16 static void ukernel_neon_f16a(int m, int n, int k, const uint16_t *a, const float *b, const size_t *koff,
+                                   float *c, size_t ldc, const cedge_ukp *p) {
+    float16x8_t h0 = vdupq_n_f16(0), h1 = h0, h2 = h0, h3 = h0, h4 = h0, h5 = h0, h6 = h0, h7 = h0;
+    float16x4_t q0 = vdup_n_f16(0), q1 = q0, q2 = q0, q3 = q0, q4 = q0, q5 = q0, q6 = q0, q7 = q0;
+    for (int i = 0; i < k; i++) {
+        const float *br = koff ? b + koff[i] : b + (size_t)i * NR;
+        const float16x8_t b8 = vcombine_f16(vcvt_f16_f32(vld1q_f32(br)), vcvt_f16_f32(vld1q_f32(br + 4)));
+        const float16x4_t b4 = vcvt_f16_f32(vld1q_f32(br + 8));
+        const float16x8_t av = vreinterpretq_f16_u16(vld1q_u16(a));
+        if (!koff) __builtin_prefetch(br + 8 * NR);
+        h0 = vfmaq_laneq_f16(h0, b8, av, 0); q0 = vfma_laneq_f16(q0, b4, av, 0);
+        h1 = vfmaq_laneq_f16(h1, b8, av, 1); q1 = vfma_laneq_f16(q1, b4, av, 1);
+        h2 = vfmaq_laneq_f16(h2, b8, av, 2); q2 = vfma_laneq_f16(q2, b4, av, 2);
+        h3 = vfmaq_laneq_f16(h3, b8, av, 3); q3 = vfma_laneq_f16(q3, b4, av, 3);
+        h4 = vfmaq_laneq_f16(h4, b8, av, 4); q4 = vfma_laneq_f16(q4, b4, av, 4);
+        h5 = vfmaq_laneq_f16(h5, b8, av, 5); q5 = vfma_laneq_f16(q5, b4, av, 5);
+        h6 = vfmaq_laneq_f16(h6, b8, av, 6); q6 = vfma_laneq_f16(q6, b4, av, 6);
+        h7 = vfmaq_laneq_f16(h7, b8, av, 7); q7 = vfma_laneq_f16(q7, b4, av, 7);
+        a += MR;
+    }
+    STORE_OR_SPILL(3)
+    const int rows = n < NR ? MR : m;
+#define ROW(r, h, q)                                                                                           \
+    if ((r) < rows) {                                                                                          \
+        float *cr = dst + (size_t)(r) * ldd;                                                                   \
+        store_vec(cr, vcvt_f32_f16(vget_low_f16(h)), ep, r);                                                   \
+        store_vec(cr + 4, vcvt_high_f32_f16(h), ep, r);                                                        \
+        store_vec(cr + 8, vcvt_f32_f16(q), ep, r);                                                             \
+    }
+    ROW(0, h0, q0); ROW(1, h1, q1); ROW(2, h2, q2); ROW(3, h3, q3);
+    ROW(4, h4, q4); ROW(5, h5, q5); ROW(6, h6, q6); ROW(7, h7, q7);
+#undef ROW
+    if (n < NR) cedge_store_tile(spill, NR, m, n, c, ldc, p);
+}
+#define NEON_F16A ukernel_neon_f16a
 #else
 #define MR 6
 #define NR 8
@@ -235,5 +277,8 @@ static void dw_row_neon(int n, int taps, const float *const *src, const float *w
 const cedge_isa cedge_isa_neon = {
     .name = "neon", .mr = MR, .nr = NR, .kc = KC, .mc = MC, .nc = NC,
     .ukernel = ukernel_neon, .ukernel_indirect = ukernel_neon_indirect, .dot = dot_neon, .axpy = axpy_neon, .dw_row = dw_row_neon,
+#ifdef NEON_F16A
+    .ukernel_f16a = NEON_F16A,
+#endif
 };
 #endif
