@@ -99,14 +99,15 @@ FP16 static void ukernel_neon_f16a(int m, int n, int k, const uint16_t *a, const
         const float16x4_t b4 = vcvt_f16_f32(vld1q_f32(br + 8));
         const float16x8_t av = vreinterpretq_f16_u16(vld1q_u16(a));
         if (!koff) __builtin_prefetch(br + 8 * NR);
-        h0 = vfmaq_laneq_f16(h0, b8, av, 0); q0 = vfma_laneq_f16(q0, b4, av, 0);
-        h1 = vfmaq_laneq_f16(h1, b8, av, 1); q1 = vfma_laneq_f16(q1, b4, av, 1);
-        h2 = vfmaq_laneq_f16(h2, b8, av, 2); q2 = vfma_laneq_f16(q2, b4, av, 2);
-        h3 = vfmaq_laneq_f16(h3, b8, av, 3); q3 = vfma_laneq_f16(q3, b4, av, 3);
-        h4 = vfmaq_laneq_f16(h4, b8, av, 4); q4 = vfma_laneq_f16(q4, b4, av, 4);
-        h5 = vfmaq_laneq_f16(h5, b8, av, 5); q5 = vfma_laneq_f16(q5, b4, av, 5);
-        h6 = vfmaq_laneq_f16(h6, b8, av, 6); q6 = vfma_laneq_f16(q6, b4, av, 6);
-        h7 = vfmaq_laneq_f16(h7, b8, av, 7); q7 = vfma_laneq_f16(q7, b4, av, 7);
+        // The by-element form of a binary16 FMLA only reaches V0-V15 for its element register; with 16
+        // accumulators live the compiler otherwise loads the 8 weights as 8 scalar loads. "x" pins av low.
+#define FMLA_H(h, q, lane)                                                                                     \
+    __asm__("fmla %0.8h, %2.8h, %4.h[" #lane "]\n\tfmla %1.4h, %3.4h, %4.h[" #lane "]"                         \
+            : "+w"(h), "+w"(q)                                                                                 \
+            : "w"(b8), "w"(b4), "x"(av))
+        FMLA_H(h0, q0, 0); FMLA_H(h1, q1, 1); FMLA_H(h2, q2, 2); FMLA_H(h3, q3, 3);
+        FMLA_H(h4, q4, 4); FMLA_H(h5, q5, 5); FMLA_H(h6, q6, 6); FMLA_H(h7, q7, 7);
+#undef FMLA_H
         a += MR;
     }
     STORE_OR_SPILL(3)
