@@ -10,8 +10,7 @@ enum HalfPrecisionGraph {
 
     /// A graph whose weight ops read binary16 initializers: what the loader lowers.
     static func isHalfModel(_ graph: Graph) -> Bool {
-        graph.nodes.contains { $0.domain.isEmpty && HalfPrecisionWeights.weightOps.contains($0.opType) }
-            && !HalfPrecisionWeights.weightInitializers(of: graph, type: .float16).isEmpty
+        !HalfPrecisionWeights.weightInitializers(of: graph, type: .float16).isEmpty
     }
 
     static func lowered(_ graph: Graph) -> Graph {
