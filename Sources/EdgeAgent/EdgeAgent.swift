@@ -12,8 +12,9 @@ let usage = """
                              --frames FILE.idx|-|DIR [--labels L.idx] [--batch 64] [--device-id ID] [--sync-ms N]
                              [--backoff-initial-ms 500] [--backoff-max-ms 30000] [--connect-timeout-ms 1000] [--quiet]
                              [--precision P]
-           --precision fp32|fp16|int8: fp16 rounds the weights through binary16 at load (fp32 arithmetic, same
-           model identity); int8 needs a QDQ model (cema quantize); without it a model runs as its file is
+           --precision fp32|fp16|int8: fp16 stores the weights as binary16 (fp32 arithmetic, or native fp16 on
+           ARMv8.2 FP16 CPUs unless CEDGE_FP16=widen; same model identity; fp16 files run fp16); int8 needs a
+           QDQ model (cema quantize); without it a model runs as its file is
            edge-agent rollback --store DIR
            edge-agent status --store DIR MODEL
            edge-agent info

@@ -13,7 +13,7 @@ struct Bench: ParsableCommand {
     @Option(help: "Timed runs.") var runs: Int = 30
     @Option(help: "Untimed warm-up runs.") var warmup: Int = 3
     @Flag(help: "Print only the median in milliseconds.") var plain = false
-    @Option(help: "fp32, fp16 (weights rounded through binary16 at load) or int8 (needs a QDQ model); default: as the file is.")
+    @Option(help: "fp32, fp16 (weights stored as binary16) or int8 (needs a QDQ model); default: as the file is.")
     var precision: String?
     @Flag(help: "Report memory instead of time: bytes of constants the session holds (weights), its arena, and the process RSS growth over load, prepare and one run.")
     var memory = false

@@ -38,7 +38,7 @@ struct Evaluate: ParsableCommand {
     @Option(help: "Kernel threads (0: all cores).") var threads: Int = 0
     @Option(help: "Also write the grid as Markdown to this file.") var markdown: String?
     @Flag(help: "Skip the clean-set row.") var noClean = false
-    @Option(help: "fp32, fp16 (weights rounded through binary16, arithmetic in fp32) or int8 (needs a QDQ model: cema quantize); default: as the file is.")
+    @Option(help: "fp32, fp16 (weights stored as binary16, arithmetic in fp32) or int8 (needs a QDQ model: cema quantize); default: as the file is.")
     var precision: String?
     @Option(help: "Write the clean-set predictions here, one class index per line (top-1 agreement between models and runtimes).")
     var predictions: String?

@@ -12,7 +12,7 @@ struct Run: ParsableCommand {
     @Option(name: .long, help: "Output TensorProto file, in the model's output order (repeatable).")
     var output: [String] = []
     @Option(help: "Kernel threads (default: all cores).") var threads: Int = 0
-    @Option(help: "fp32, fp16 (weights rounded through binary16, arithmetic in fp32) or int8 (needs a QDQ model); default: as the file is.")
+    @Option(help: "fp32, fp16 (weights stored as binary16, arithmetic in fp32) or int8 (needs a QDQ model); default: as the file is.")
     var precision: String?
 
     func run() throws {

@@ -27,7 +27,7 @@ struct Simulate: ParsableCommand {
     @Flag(help: "Keep adapted models and cloud state across streams.") var continual = false
     @Option(help: "Write report.md and SVG plots into this directory.") var report: String?
     @Option(help: "Kernel threads (0: all cores).") var threads = 0
-    @Option(help: "What the devices run: fp32, fp16 (weights rounded through binary16 at load) or int8 (a QDQ model; the cloud adapts the fp32 --edge and addresses its patches to the int8 file).")
+    @Option(help: "What the devices run: fp32, fp16 (weights stored as binary16, fp32 arithmetic) or int8 (a QDQ model; the cloud adapts the fp32 --edge and addresses its patches to the int8 file).")
     var precision = "fp32"
     @Option(help: "With --precision int8: this QDQ file of --edge (cema quantize) instead of quantizing in-process (min-max, the first 512 clean training images).")
     var int8Model: String?
@@ -170,7 +170,7 @@ struct Simulate: ParsableCommand {
         let edgeID = String(SHA256.hex(SHA256.digest(edgeBytes)).prefix(16))
         switch p {
         case .fp32: return (nil, "fp32; patches name \(edge) (sha256 \(edgeID)...)")
-        case .fp16: return (nil, "fp16 (weights rounded through binary16 at load, fp32 arithmetic); patches name \(edge) (sha256 \(edgeID)...), the file the devices load")
+        case .fp16: return (nil, "fp16 (weights stored as binary16, fp32 arithmetic); patches name \(edge) (sha256 \(edgeID)...), the file the devices load")
         case .int8:
             let bytes: [UInt8], source: String
             if let int8Model {
