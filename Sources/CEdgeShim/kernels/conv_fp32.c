@@ -507,6 +507,7 @@ void cedge_conv_f32_affine(const cedge_conv_desc *d, const float *x, const float
 typedef struct {
     const cedge_isa *isa;
     int m, k;
+    int wino;   // Winograd-transformed weights (cedge_wino_pack) instead of GEMM A panels
 } packed_header;
 #define PACKED_HEADER_BYTES 64   // keeps the panels 64-byte aligned in a 64-byte aligned buffer
 
@@ -521,10 +522,18 @@ static int packed_shape(const cedge_conv_desc *d, const cedge_isa *isa, int *m, 
     return *k > 0;
 }
 
+static int packed_wino(const cedge_conv_desc *d, const cedge_isa *isa) {
+    cedge_geom3 g;
+    cedge_geom_from_conv(d, &g);
+    return cedge_wino_applies(isa, d, &g);
+}
+
 size_t cedge_conv_f32_packed_bytes(const cedge_conv_desc *d) {
     const cedge_isa *isa = cedge_active_isa();
     int m, k;
     if (!packed_shape(d, isa, &m, &k)) return 0;
+    if (packed_wino(d, isa))
+        return PACKED_HEADER_BYTES + cedge_wino_packed_floats(isa, d->out_channels, d->in_channels) * sizeof(float);
     return PACKED_HEADER_BYTES + cedge_gemm_packed_a_floats(isa, m, k) * sizeof(float);
 }
 
@@ -536,6 +545,11 @@ void cedge_conv_f32_pack(const cedge_conv_desc *d, const float *w, void *packed)
     h->isa = isa;
     h->m = m;
     h->k = k;
+    h->wino = packed_wino(d, isa);
+    if (h->wino) {
+        cedge_wino_pack(isa, w, d->out_channels, d->in_channels, (float *)(void *)((char *)packed + PACKED_HEADER_BYTES));
+        return;
+    }
     cedge_gemm_problem p;
     memset(&p, 0, sizeof p);
     p.m = m;
@@ -560,9 +574,9 @@ void cedge_conv_f32_affine_packed(const cedge_conv_desc *d, const float *x, cons
     const int icg = d->in_channels / groups, ocg = d->out_channels / groups;
     const int clamp = cedge_clamp_active(d->clamp_min, d->clamp_max);
     const packed_header *h = packed;
-    const float *apacked = h && h->isa == isa && groups == 1 && h->m == ocg && h->k == icg * (int)g.ker_vol
-                               ? (const float *)(const void *)((const char *)packed + PACKED_HEADER_BYTES)
-                               : NULL;
+    const int pack_fits = h && h->isa == isa && groups == 1 && h->m == ocg && h->k == icg * (int)g.ker_vol;
+    const float *pack_data = pack_fits ? (const float *)(const void *)((const char *)packed + PACKED_HEADER_BYTES) : NULL;
+    const float *apacked = pack_fits && !h->wino ? pack_data : NULL;
 
     if (groups == d->in_channels && groups == d->out_channels && groups > 1) {
         conv_depthwise(isa, d, &g, x, w, scale, shift, y);
@@ -588,6 +602,11 @@ void cedge_conv_f32_affine_packed(const cedge_conv_desc *d, const float *x, cons
                 c.chunk = ceil_div(ocg, tasks);
                 cedge_parallel_for(ceil_div(ocg, c.chunk), dotconv_task, &c);
             }
+        return;
+    }
+
+    if (cedge_wino_applies(isa, d, &g)) {
+        cedge_wino_conv(isa, d, &g, x, w, pack_fits && h->wino ? pack_data : NULL, scale, shift, y);
         return;
     }
 

@@ -36,6 +36,22 @@ typedef void (*cedge_ukernel_indirect_fn)(int m, int n, int k, const float *a, c
 typedef void (*cedge_dw_row_fn)(int n, int taps, const float *const *src, const float *w, int stride,
                                 float scale, float bias, float cmin, float cmax, float *out);
 
+// Winograd F(4x4, 3x3) tile transforms across nr lanes, one tile per lane (conv_winograd_fp32.c).
+// wino_in: lane l's 6x6 input window has its rows at src[l] + off + r * pitch (8 floats readable per row);
+// writes V = B^T d B, point xi's nr lanes at v + xi * xs. `stage` is 36 * nr floats of scratch.
+typedef void (*cedge_wino_in_fn)(int nr, const float *const *src, size_t off, size_t pitch, float *stage,
+                                 float *v, size_t xs);
+// The conv epilogue of one output channel: y = clamp(y * scale + bias), the multiply skipped without scale.
+typedef struct {
+    int has_scale, clamp;
+    float scale, bias, cmin, cmax;
+} cedge_wino_epi;
+// wino_out: Y = A^T M A (point xi's nr lanes at m + xi * xs) with the epilogue; lane l < nt stores the first
+// rows[l] x cols[l] cells of its 4x4 tile at dst[l] + off, rows `pitch` apart. `stage`: 16 * nr floats.
+typedef void (*cedge_wino_out_fn)(int nr, int nt, const float *m, size_t xs, const cedge_wino_epi *e,
+                                  float *const *dst, size_t off, size_t pitch, const unsigned char *rows,
+                                  const unsigned char *cols, float *stage);
+
 // One code path. Block sizes are in elements: kc (K block, sized so an A and a B micro-panel sit in L1),
 // mc (rows of the packed A block kept in L2), nc (columns of the packed B block).
 typedef struct {
@@ -46,6 +62,9 @@ typedef struct {
     float (*dot)(int n, const float *x, const float *y);
     void (*axpy)(int n, float a, const float *x, float *y);   // y += a * x
     cedge_dw_row_fn dw_row;
+    // Both set: 3x3 stride-1 convs may take the Winograd path (conv_winograd_fp32.c) when it is cheaper.
+    cedge_wino_in_fn wino_in;
+    cedge_wino_out_fn wino_out;
 } cedge_isa;
 
 extern const cedge_isa cedge_isa_generic;
@@ -54,6 +73,12 @@ extern const cedge_isa cedge_isa_avx2;
 #endif
 #if defined(__x86_64__)
 extern const cedge_isa cedge_isa_avx512;
+// x86/winograd_avx512.c
+void cedge_wino_in_avx512(int nr, const float *const *src, size_t off, size_t pitch, float *stage, float *v,
+                          size_t xs);
+void cedge_wino_out_avx512(int nr, int nt, const float *m, size_t xs, const cedge_wino_epi *e, float *const *dst,
+                           size_t off, size_t pitch, const unsigned char *rows, const unsigned char *cols,
+                           float *stage);
 #endif
 #if defined(__aarch64__) || defined(__ARM_NEON)
 extern const cedge_isa cedge_isa_neon;
@@ -137,6 +162,16 @@ typedef struct {
 } cedge_geom3;
 void cedge_geom_from_conv(const cedge_conv_desc *d, cedge_geom3 *g);
 void cedge_geom_from_pool(const cedge_pool_desc *d, cedge_geom3 *g);
+
+// ---- Winograd F(4x4, 3x3) convolution ------------------------------------------------------------------
+// 1 when this conv takes the Winograd path on `isa` (3x3, stride 1, groups 1, and cheaper than the GEMM path).
+int cedge_wino_applies(const cedge_isa *isa, const cedge_conv_desc *d, const cedge_geom3 *g);
+// Transformed weights for k output and c input channels: size in floats, and the packer (w is K x C x 3 x 3).
+size_t cedge_wino_packed_floats(const cedge_isa *isa, int k, int c);
+void cedge_wino_pack(const cedge_isa *isa, const float *w, int k, int c, float *dst);
+// The conv, epilogue included; upacked NULL transforms the weights on this call.
+void cedge_wino_conv(const cedge_isa *isa, const cedge_conv_desc *d, const cedge_geom3 *g, const float *x,
+                     const float *w, const float *upacked, const float *scale, const float *shift, float *y);
 
 // ---- thread pool ----------------------------------------------------------------------------------------
 #define CEDGE_MAX_THREADS 256
