@@ -507,7 +507,7 @@ void cedge_conv_f32_affine(const cedge_conv_desc *d, const float *x, const float
 typedef struct {
     const cedge_isa *isa;
     int m, k;
-    int wino;   // Winograd-transformed weights (cedge_wino_pack) instead of GEMM A panels
+    int wino;   // Winograd layout (CEDGE_WINO_*) of transformed weights instead of GEMM A panels, or 0
 } packed_header;
 #define PACKED_HEADER_BYTES 64   // keeps the panels 64-byte aligned in a 64-byte aligned buffer
 
@@ -525,15 +525,16 @@ static int packed_shape(const cedge_conv_desc *d, const cedge_isa *isa, int *m, 
 static int packed_wino(const cedge_conv_desc *d, const cedge_isa *isa) {
     cedge_geom3 g;
     cedge_geom_from_conv(d, &g);
-    return cedge_wino_applies(isa, d, &g);
+    return cedge_wino_plan(isa, d, &g);
 }
 
 size_t cedge_conv_f32_packed_bytes(const cedge_conv_desc *d) {
     const cedge_isa *isa = cedge_active_isa();
     int m, k;
     if (!packed_shape(d, isa, &m, &k)) return 0;
-    if (packed_wino(d, isa))
-        return PACKED_HEADER_BYTES + cedge_wino_packed_floats(isa, d->out_channels, d->in_channels) * sizeof(float);
+    const int wino = packed_wino(d, isa);
+    if (wino)
+        return PACKED_HEADER_BYTES + cedge_wino_packed_floats(isa, wino, d->out_channels, d->in_channels) * sizeof(float);
     return PACKED_HEADER_BYTES + cedge_gemm_packed_a_floats(isa, m, k) * sizeof(float);
 }
 
@@ -547,7 +548,8 @@ void cedge_conv_f32_pack(const cedge_conv_desc *d, const float *w, void *packed)
     h->k = k;
     h->wino = packed_wino(d, isa);
     if (h->wino) {
-        cedge_wino_pack(isa, w, d->out_channels, d->in_channels, (float *)(void *)((char *)packed + PACKED_HEADER_BYTES));
+        cedge_wino_pack(isa, h->wino, w, d->out_channels, d->in_channels,
+                        (float *)(void *)((char *)packed + PACKED_HEADER_BYTES));
         return;
     }
     cedge_gemm_problem p;
@@ -605,8 +607,9 @@ void cedge_conv_f32_affine_packed(const cedge_conv_desc *d, const float *x, cons
         return;
     }
 
-    if (cedge_wino_applies(isa, d, &g)) {
-        cedge_wino_conv(isa, d, &g, x, w, pack_fits && h->wino ? pack_data : NULL, scale, shift, y);
+    const int wino = cedge_wino_plan(isa, d, &g);
+    if (wino) {
+        cedge_wino_conv(isa, wino, d, &g, x, w, pack_fits && h->wino == wino ? pack_data : NULL, scale, shift, y);
         return;
     }
 

@@ -1,11 +1,14 @@
 // Winograd F(4x4, 3x3) for 3x3 stride-1 convolutions: each 4x4 output tile costs 36 multiplies per channel
 // pair instead of 144, which on the models' 28x28 and 14x14 layers more than pays for the transforms.
 //
-// Tiles are processed in blocks of up to NR (the ISA's micro-kernel width): the block's input tiles are
-// transformed into 36 packed B panels (one per transform point xi, C rows of NR lanes), the micro-kernel
-// multiplies each with that point's packed transformed weights (K x C, MR-row panels), and MR output
-// channels at a time are transformed back, with the conv epilogue, and scattered into y. Everything a block
-// touches stays in L2, and blocks are independent tasks for the pool.
+// Two layouts of the 36 per-point GEMMs M[xi] (K x tiles) = U[xi] (K x C) * V[xi] (C x tiles):
+// - tiles in lanes (CEDGE_WINO_TILES, many tiles): blocks of up to NR tiles (the ISA's micro-kernel width) are
+//   transformed into 36 packed B panels (C rows of NR lanes), the micro-kernel multiplies each with that
+//   point's transformed weights (MR-row A panels), and MR output channels at a time are transformed back,
+//   with the conv epilogue, and scattered into y. A block's data stays in L2; blocks are tasks for the pool.
+// - output channels in lanes (CEDGE_WINO_CHANNELS, at most MR tiles: a 7x7 layer at batch 1 has 4): the few
+//   tiles are the micro-kernel's rows (A) and the transformed weights its NR-lane B panels, so no lane is
+//   spent on tiles that do not exist; panels of NR output channels are the pool's tasks.
 #include <string.h>
 
 #include "kernels_internal.h"
@@ -29,42 +32,49 @@ static void plan_blocks(int tiles, int nr, int *nblocks, int *per_block) {
 }
 
 int cedge_wino_mode = -1;  // TEMP tuning
-int cedge_wino_applies(const cedge_isa *isa, const cedge_conv_desc *d, const cedge_geom3 *g) {
+int cedge_wino_plan(const cedge_isa *isa, const cedge_conv_desc *d, const cedge_geom3 *g) {
     if (cedge_wino_mode == 0) return 0;
     const int groups = d->groups > 0 ? d->groups : 1;
-    if (!isa || !isa->wino_in || !isa->wino_out || isa->nr > 64 || groups != 1 || d->batch <= 0) return 0;
+    if (!isa || !isa->wino_in || !isa->wino_out || isa->nr > 64 || isa->mr > 16 || groups != 1 || d->batch <= 0)
+        return 0;
     if (g->ker[0] != 1 || g->out[0] != 1 || g->in[0] != 1 || g->ker[1] != 3 || g->ker[2] != 3) return 0;
     for (int i = 1; i < 3; i++)
         if (g->str[i] != 1 || g->dil[i] != 1 || g->pad[i] < 0 || g->pad[i] > 2) return 0;
     // Few input channels: the GEMM's inner dimension is C, too short to amortise the transforms.
     if (d->in_channels < 8 || d->out_channels < 1 || g->out[1] < 1 || g->out[2] < 1) return 0;
-    // Cost against the shifted-window GEMM (9 K-rows per channel over the pitch-padded span, whole NR
-    // tiles): 36 rows per channel over the tile lanes, with the transforms counted as doubling that.
+    // Cost in lane-MACs per (input, output) channel pair, against the shifted-window GEMM's 9 rows over the
+    // pitch-padded span in whole NR tiles; the transforms are counted as doubling the Winograd GEMM.
     const int tiles = d->batch * ceil_div(g->out[1], WINO_T) * ceil_div(g->out[2], WINO_T);
+    const int span = (g->out[1] - 1) * (g->out[2] + 2) + g->out[2];
+    const double direct = 9.0 * d->batch * (double)ceil_div(span, isa->nr) * isa->nr;
+    if (tiles <= isa->mr) return (cedge_wino_mode == 1 || 2.0 * WINO_XI * tiles < direct) ? CEDGE_WINO_CHANNELS : 0;
     int nblocks, per;
     plan_blocks(tiles, isa->nr, &nblocks, &per);
     const double wino = 2.0 * WINO_XI * (double)(nblocks - 1) * lane_cols(per, isa->nr) +
                         2.0 * WINO_XI * lane_cols(tiles - (nblocks - 1) * per, isa->nr);
-    const int span = (g->out[1] - 1) * (g->out[2] + 2) + g->out[2];
-    const double direct = 9.0 * d->batch * (double)ceil_div(span, isa->nr) * isa->nr;
-    return cedge_wino_mode == 1 || wino < direct;
+    return (cedge_wino_mode == 1 || wino < direct) ? CEDGE_WINO_TILES : 0;
 }
 
-size_t cedge_wino_packed_floats(const cedge_isa *isa, int k, int c) {
-    return (size_t)WINO_XI * ceil_div(k, isa->mr) * isa->mr * (size_t)c;
+// Tiles in lanes: per point, ceil(K / MR) A panels of C x MR. Channels in lanes: per point, ceil(K / NR) B
+// panels of C x NR.
+static int panel_rows(const cedge_isa *isa, int mode) { return mode == CEDGE_WINO_CHANNELS ? isa->nr : isa->mr; }
+
+size_t cedge_wino_packed_floats(const cedge_isa *isa, int mode, int k, int c) {
+    const int pr = panel_rows(isa, mode);
+    return (size_t)WINO_XI * ceil_div(k, pr) * pr * (size_t)c;
 }
 
-// U = G g G^T per (out channel, in channel), in double, packed per transform point as the micro-kernel's A:
-// MR-row panels, each C k-steps of MR floats (rows past K zero).
-void cedge_wino_pack(const cedge_isa *isa, const float *w, int k, int c, float *dst) {
+// U = G g G^T per (out channel, in channel), in double, packed per transform point in the mode's panels
+// (channels past K zero).
+void cedge_wino_pack(const cedge_isa *isa, int mode, const float *w, int k, int c, float *dst) {
     static const double G[WINO_A][3] = {{1.0 / 4, 0, 0},
                                         {-1.0 / 6, -1.0 / 6, -1.0 / 6},
                                         {-1.0 / 6, 1.0 / 6, -1.0 / 6},
                                         {1.0 / 24, 1.0 / 12, 1.0 / 6},
                                         {1.0 / 24, -1.0 / 12, 1.0 / 6},
                                         {0, 0, 1}};
-    const int MR = isa->mr, KP = ceil_div(k, MR);
-    memset(dst, 0, cedge_wino_packed_floats(isa, k, c) * sizeof(float));
+    const int pr = panel_rows(isa, mode), np = ceil_div(k, pr);
+    memset(dst, 0, cedge_wino_packed_floats(isa, mode, k, c) * sizeof(float));
     for (int o = 0; o < k; o++)
         for (int i = 0; i < c; i++) {
             const float *g = w + ((size_t)o * c + i) * 9;
@@ -76,7 +86,7 @@ void cedge_wino_pack(const cedge_isa *isa, const float *w, int k, int c, float *
                 for (int b = 0; b < WINO_A; b++) {
                     const double u = t[a][0] * G[b][0] + t[a][1] * G[b][1] + t[a][2] * G[b][2];
                     const size_t xi = (size_t)a * WINO_A + b;
-                    dst[((xi * KP + o / MR) * c + i) * MR + o % MR] = (float)u;
+                    dst[((xi * np + o / pr) * c + i) * pr + o % pr] = (float)u;
                 }
         }
 }
@@ -91,6 +101,12 @@ typedef struct {
     float *y;
     int C, K, KP, TH, TW, tiles, PH, PW, per_block, ksplit, clamp;
     float cmin, cmax;
+    // Channels in lanes: the tiles' transformed input (per point, C k-steps of MR lanes) and the products
+    // (per point, one row of KQ * NR channels per tile).
+    const float *v;
+    float *mt;
+    size_t vs, mts;
+    int KQ;
 } wino_ctx;
 
 // Channel plane `plane` into its zero border: input cell (h, w) at (h + pad_h, w + pad_w); cells past PH x PW
@@ -146,16 +162,86 @@ static void wino_block_task(void *vctx, int task, int tid) {
         for (int r = 0; r < m; r++) {
             const int oc = kp * MR + r;
             const cedge_wino_epi e = {c->scale != NULL, c->clamp, c->scale ? c->scale[oc] : 1.0f,
-                                      c->shift ? c->shift[oc] : 0.0f, c->cmin, c->cmax};
+                                      c->shift ? c->shift[oc] : 0.0f, c->cmin, c->cmax, NULL, NULL};
             isa->wino_out(NR, nt, mb + (size_t)r * NR, ms, &e, dst, (size_t)oc * OH * OW, (size_t)OW,
                           rows, cols, stage);
         }
     }
 }
 
-void cedge_wino_conv(const cedge_isa *isa, const cedge_conv_desc *d, const cedge_geom3 *g, const float *x,
-                     const float *w, const float *upacked, const float *scale, const float *shift, float *y) {
+// Lane (tile, padded-plane window, output cell) bookkeeping of tile t.
+static void tile_at(const wino_ctx *c, int t, const float **src, size_t *dst, unsigned char *rows,
+                    unsigned char *cols) {
+    const int OH = c->g->out[1], OW = c->g->out[2], per_image = c->TH * c->TW;
+    const int n = t / per_image, ty = (t % per_image) / c->TW, tx = t % c->TW;
+    *src = c->xp + (size_t)n * c->C * c->PH * c->PW + (size_t)(ty * WINO_T) * c->PW + (size_t)tx * WINO_T;
+    *dst = (size_t)n * c->K * OH * OW + (size_t)(ty * WINO_T) * OW + (size_t)tx * WINO_T;
+    *rows = (unsigned char)imin(WINO_T, OH - ty * WINO_T);
+    *cols = (unsigned char)imin(WINO_T, OW - tx * WINO_T);
+}
+
+// Channels in lanes, output channels [jp * NR, +NR): the 36 products, then each tile's outputs.
+static void wino_channels_task(void *vctx, int jp, int tid) {
+    const wino_ctx *c = vctx;
+    const cedge_isa *isa = c->isa;
+    const int NR = isa->nr, k0 = jp * NR, n = imin(NR, c->K - k0), T = c->tiles;
+    const size_t OHW = (size_t)c->g->out[1] * c->g->out[2], pitch = (size_t)c->KQ * NR;
+    const cedge_ukp plain = {0, 0.0f, NULL, 0, 0.0f, 0.0f, NULL};
+    for (int xi = 0; xi < WINO_XI; xi++)
+        isa->ukernel(T, n, c->C, c->v + xi * c->vs, c->u + ((size_t)xi * c->KQ + jp) * c->C * NR,
+                     c->mt + xi * c->mts + k0, pitch, &plain);
+    float *stage = cedge_scratch(tid, CEDGE_SCR_AUX, (size_t)WINO_T * WINO_T * NR);
+    float *dst[64];
+    unsigned char rows[64], cols[64];
+    const cedge_wino_epi e = {c->scale != NULL, c->clamp, 1.0f, 0.0f, c->cmin, c->cmax,
+                              c->scale ? c->scale + k0 : NULL, c->shift ? c->shift + k0 : NULL};
+    for (int t = 0; t < T; t++) {
+        const float *src;
+        size_t off;
+        unsigned char r, q;
+        tile_at(c, t, &src, &off, &r, &q);
+        for (int l = 0; l < NR; l++) {
+            dst[l] = c->y + off + (size_t)(k0 + imin(l, n - 1)) * OHW;
+            rows[l] = r;
+            cols[l] = q;
+        }
+        isa->wino_out(NR, n, c->mt + t * pitch + k0, c->mts, &e, dst, 0, (size_t)c->g->out[2], rows, cols, stage);
+    }
+}
+
+// Channels in lanes: pads, transforms the (at most MR) tiles' input on this thread, then runs the channel
+// panels on the pool.
+static void wino_channels(wino_ctx *c) {
+    const cedge_isa *isa = c->isa;
+    const int MR = isa->mr, NR = isa->nr, lanes = 16;   // wino_in's lane count: a multiple of every ISA's WL
+    const size_t plane = (size_t)c->PH * c->PW;
+    // Each channel's 16 lanes are written at an MR-float step, spilling into the next channel (written
+    // after it) and, for the last, into the 16 floats of slack.
+    c->vs = (size_t)c->C * MR + lanes;
+    float *v = cedge_scratch(0, CEDGE_SCR_WINO_V, WINO_XI * c->vs);
+    c->KQ = ceil_div(c->K, NR);
+    c->mts = (size_t)c->tiles * c->KQ * NR + 16;
+    c->mt = cedge_scratch(0, CEDGE_SCR_WINO_M, WINO_XI * c->mts);
+    // Channels past K (last panel) are computed from whatever the rows hold: keep them finite.
+    if (c->K % NR) memset(c->mt, 0, WINO_XI * c->mts * sizeof(float));
+    float *stage = cedge_scratch(0, CEDGE_SCR_AUX, (size_t)WINO_XI * lanes);
+    const float *src[16];
+    for (int l = 0; l < lanes; l++) {
+        size_t off;
+        unsigned char r, q;
+        tile_at(c, imin(l, c->tiles - 1), &src[l], &off, &r, &q);
+    }
+    for (int ch = 0; ch < c->C; ch++)
+        isa->wino_in(lanes, src, (size_t)ch * plane, (size_t)c->PW, stage, v + (size_t)ch * MR, c->vs);
+    c->v = v;
+    cedge_parallel_for(c->KQ, wino_channels_task, c);
+}
+
+void cedge_wino_conv(const cedge_isa *isa, int mode, const cedge_conv_desc *d, const cedge_geom3 *g,
+                     const float *x, const float *w, const float *upacked, const float *scale, const float *shift,
+                     float *y) {
     wino_ctx c;
+    memset(&c, 0, sizeof c);
     c.isa = isa;
     c.g = g;
     c.x = x;
@@ -174,8 +260,8 @@ void cedge_wino_conv(const cedge_isa *isa, const cedge_conv_desc *d, const cedge
     c.cmin = d->clamp_min;
     c.cmax = d->clamp_max;
     if (!upacked) {
-        float *u = cedge_scratch(0, CEDGE_SCR_APACK, cedge_wino_packed_floats(isa, c.K, c.C));
-        cedge_wino_pack(isa, w, c.K, c.C, u);
+        float *u = cedge_scratch(0, CEDGE_SCR_APACK, cedge_wino_packed_floats(isa, mode, c.K, c.C));
+        cedge_wino_pack(isa, mode, w, c.K, c.C, u);
         upacked = u;
     }
     c.u = upacked;
@@ -184,11 +270,15 @@ void cedge_wino_conv(const cedge_isa *isa, const cedge_conv_desc *d, const cedge
     float *xp = cedge_scratch(0, CEDGE_SCR_SHARED, padded + 8);
     memset(xp + padded, 0, 8 * sizeof(float));
     c.xp = xp;
+    cedge_parallel_for(d->batch * c.C, wino_pad_task, &c);
+    if (mode == CEDGE_WINO_CHANNELS) {
+        wino_channels(&c);
+        return;
+    }
     int nblocks;
     plan_blocks(c.tiles, isa->nr, &nblocks, &c.per_block);
     // Fewer blocks than threads: split the output channels too (each part transforms its block's input).
     const int width = cedge_pool_width();
     c.ksplit = nblocks < width ? imin(c.KP, ceil_div(width, nblocks)) : 1;
-    cedge_parallel_for(d->batch * c.C, wino_pad_task, &c);
     cedge_parallel_for(nblocks * c.ksplit, wino_block_task, &c);
 }

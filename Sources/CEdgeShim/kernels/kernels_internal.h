@@ -42,9 +42,11 @@ typedef void (*cedge_dw_row_fn)(int n, int taps, const float *const *src, const 
 typedef void (*cedge_wino_in_fn)(int nr, const float *const *src, size_t off, size_t pitch, float *stage,
                                  float *v, size_t xs);
 // The conv epilogue of one output channel: y = clamp(y * scale + bias), the multiply skipped without scale.
+// lane_scale / lane_bias, when set, replace scale / bias with a value per lane (lanes < nt read).
 typedef struct {
     int has_scale, clamp;
     float scale, bias, cmin, cmax;
+    const float *lane_scale, *lane_bias;
 } cedge_wino_epi;
 // wino_out: Y = A^T M A (point xi's nr lanes at m + xi * xs) with the epilogue; lane l < nt stores the first
 // rows[l] x cols[l] cells of its 4x4 tile at dst[l] + off, rows `pitch` apart. `stage`: 16 * nr floats.
@@ -164,14 +166,18 @@ void cedge_geom_from_conv(const cedge_conv_desc *d, cedge_geom3 *g);
 void cedge_geom_from_pool(const cedge_pool_desc *d, cedge_geom3 *g);
 
 // ---- Winograd F(4x4, 3x3) convolution ------------------------------------------------------------------
-// 1 when this conv takes the Winograd path on `isa` (3x3, stride 1, groups 1, and cheaper than the GEMM path).
-int cedge_wino_applies(const cedge_isa *isa, const cedge_conv_desc *d, const cedge_geom3 *g);
-// Transformed weights for k output and c input channels: size in floats, and the packer (w is K x C x 3 x 3).
-size_t cedge_wino_packed_floats(const cedge_isa *isa, int k, int c);
-void cedge_wino_pack(const cedge_isa *isa, const float *w, int k, int c, float *dst);
+// Which Winograd layout this conv takes on `isa` (3x3, stride 1, groups 1, and cheaper than the GEMM path),
+// or 0 for none; see conv_winograd_fp32.c.
+enum { CEDGE_WINO_TILES = 1, CEDGE_WINO_CHANNELS = 2 };
+int cedge_wino_plan(const cedge_isa *isa, const cedge_conv_desc *d, const cedge_geom3 *g);
+// Transformed weights for k output and c input channels in that layout: size in floats, and the packer (w is
+// K x C x 3 x 3).
+size_t cedge_wino_packed_floats(const cedge_isa *isa, int mode, int k, int c);
+void cedge_wino_pack(const cedge_isa *isa, int mode, const float *w, int k, int c, float *dst);
 // The conv, epilogue included; upacked NULL transforms the weights on this call.
-void cedge_wino_conv(const cedge_isa *isa, const cedge_conv_desc *d, const cedge_geom3 *g, const float *x,
-                     const float *w, const float *upacked, const float *scale, const float *shift, float *y);
+void cedge_wino_conv(const cedge_isa *isa, int mode, const cedge_conv_desc *d, const cedge_geom3 *g,
+                     const float *x, const float *w, const float *upacked, const float *scale, const float *shift,
+                     float *y);
 
 // ---- thread pool ----------------------------------------------------------------------------------------
 #define CEDGE_MAX_THREADS 256
@@ -198,6 +204,8 @@ enum {
     CEDGE_SCR_KOFF,     // conv: per-k offsets of the shifted-window B matrix
     CEDGE_SCR_VOUT,     // conv: virtual (pitch-padded) output planes
     CEDGE_SCR_APACK,    // GEMM: op(A) packed once for a batch of problems that share it (conv weights)
+    CEDGE_SCR_WINO_V,   // Winograd, channels in lanes: transformed input tiles
+    CEDGE_SCR_WINO_M,   // Winograd, channels in lanes: per-point products
     CEDGE_SCR_SLOTS
 };
 float *cedge_scratch(int tid, int slot, size_t count);

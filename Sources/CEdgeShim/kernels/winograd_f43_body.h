@@ -7,7 +7,9 @@
 
 typedef float WINO_NAME(wvec) __attribute__((vector_size(WINO_VB)));
 typedef int WINO_NAME(wmask) __attribute__((vector_size(WINO_VB)));
+typedef float WINO_NAME(wvec_u) __attribute__((vector_size(WINO_VB), aligned(4)));   // unaligned access
 #define WV WINO_NAME(wvec)
+#define WVU WINO_NAME(wvec_u)
 #define WM WINO_NAME(wmask)
 #define WL ((int)(WINO_VB / sizeof(float)))
 
@@ -50,8 +52,8 @@ WINO_ATTR __attribute__((unused)) static void WINO_NAME(wino_in)(int nr, const f
         for (int i = 0; i < 6; i++) {
             const WV *r = t + 6 * i;
             float *o = v + (size_t)(6 * i) * xs + l;
-            WINO_BT(r[0], r[1], r[2], r[3], r[4], r[5], *(WV *)(o + 0 * xs), *(WV *)(o + 1 * xs), *(WV *)(o + 2 * xs),
-                    *(WV *)(o + 3 * xs), *(WV *)(o + 4 * xs), *(WV *)(o + 5 * xs));
+            WINO_BT(r[0], r[1], r[2], r[3], r[4], r[5], *(WVU *)(o + 0 * xs), *(WVU *)(o + 1 * xs),
+                    *(WVU *)(o + 2 * xs), *(WVU *)(o + 3 * xs), *(WVU *)(o + 4 * xs), *(WVU *)(o + 5 * xs));
         }
     }
 }
@@ -60,6 +62,11 @@ WINO_ATTR __attribute__((unused)) static void WINO_NAME(wino_out)(int nr, int nt
                                           float *const *dst, size_t off, size_t pitch, const unsigned char *rows,
                                           const unsigned char *cols, float *restrict stage) {
     for (int l = 0; l < nr; l += WL) {
+        WV sv = (WV){0} + e->scale, bv = (WV){0} + e->bias;
+        for (int k = 0; k < WL; k++) {
+            if (e->lane_scale && l + k < nt) sv[k] = e->lane_scale[l + k];
+            if (e->lane_bias && l + k < nt) bv[k] = e->lane_bias[l + k];
+        }
         WV t[24];
         for (int j = 0; j < 6; j++) {
 #define M(r) (*(const WV *)(m + (size_t)((r) * 6 + j) * xs + l))
@@ -72,8 +79,8 @@ WINO_ATTR __attribute__((unused)) static void WINO_NAME(wino_out)(int nr, int nt
             WINO_AT(r[0], r[1], r[2], r[3], r[4], r[5], y[0], y[1], y[2], y[3]);
             for (int j = 0; j < 4; j++) {
                 WV q = y[j];
-                if (e->has_scale) q = q * e->scale;
-                q = q + e->bias;
+                if (e->has_scale) q = q * sv;
+                q = q + bv;
                 if (e->clamp) {
                     // Blends through the comparison masks (C has no vector ?:); NaN stays NaN, as in the
                     // portable epilogue.

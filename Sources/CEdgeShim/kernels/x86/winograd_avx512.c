@@ -56,9 +56,15 @@ AVX512 void cedge_wino_in_avx512(int nr, const float *const *src, size_t off, si
         }
         for (int j = 0; j < 6; j++) {
             float *o = v + (size_t)j * xs + l;
-            WINO_BT(e[j], e[6 + j], e[12 + j], e[18 + j], e[24 + j], e[30 + j], *(WV *)(o + 0 * 6 * xs),
-                    *(WV *)(o + 1 * 6 * xs), *(WV *)(o + 2 * 6 * xs), *(WV *)(o + 3 * 6 * xs), *(WV *)(o + 4 * 6 * xs),
-                    *(WV *)(o + 5 * 6 * xs));
+            WV o0, o1, o2, o3, o4, o5;
+            WINO_BT(e[j], e[6 + j], e[12 + j], e[18 + j], e[24 + j], e[30 + j], o0, o1, o2, o3, o4, o5);
+            // Unaligned: the channels-in-lanes layout writes channel rows at an MR-float step.
+            _mm512_storeu_ps(o + 0 * 6 * xs, o0);
+            _mm512_storeu_ps(o + 1 * 6 * xs, o1);
+            _mm512_storeu_ps(o + 2 * 6 * xs, o2);
+            _mm512_storeu_ps(o + 3 * 6 * xs, o3);
+            _mm512_storeu_ps(o + 4 * 6 * xs, o4);
+            _mm512_storeu_ps(o + 5 * 6 * xs, o5);
         }
     }
 }
@@ -67,7 +73,7 @@ AVX512 void cedge_wino_out_avx512(int nr, int nt, const float *m, size_t xs, con
                                   float *const *dst, size_t off, size_t pitch, const unsigned char *rows,
                                   const unsigned char *cols, float *stage) {
     (void)stage;
-    const __m512 vs = _mm512_set1_ps(e->scale), vb = _mm512_set1_ps(e->bias);
+    const __m512 vs1 = _mm512_set1_ps(e->scale), vb1 = _mm512_set1_ps(e->bias);
     const __m512 vmin = _mm512_set1_ps(e->cmin), vmax = _mm512_set1_ps(e->cmax);
     const int has_scale = e->has_scale, clamp = e->clamp;
     for (int l = 0; l < nr && l < nt; l += 16) {
@@ -76,6 +82,10 @@ AVX512 void cedge_wino_out_avx512(int nr, int nt, const float *m, size_t xs, con
         for (int k = 0; k < 16 && full; k++) full = rows[l + k] == 4 && cols[l + k] == 4;
         float *p[16];
         for (int k = 0; k < 16; k++) p[k] = dst[l + (l + k < nt ? k : 0)] + off;
+        // Per-lane epilogue values (output channels in lanes): masked, the arrays end at lane nt.
+        const __mmask16 live = nt - l >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (nt - l)) - 1u);
+        const __m512 vs = e->lane_scale ? _mm512_maskz_loadu_ps(live, e->lane_scale + l) : vs1;
+        const __m512 vb = e->lane_bias ? _mm512_maskz_loadu_ps(live, e->lane_bias + l) : vb1;
         WV t[24];
         for (int j = 0; j < 6; j++) {
 #define M(r) (*(const WV *)(m + (size_t)((r) * 6 + j) * xs + l))
