@@ -52,6 +52,9 @@ size_t cedge_conv_f32_packed_bytes(const cedge_conv_desc *d);
 void cedge_conv_f32_pack(const cedge_conv_desc *d, const float *w, void *packed);
 void cedge_conv_f32_affine_packed(const cedge_conv_desc *d, const float *x, const float *w, const void *packed,
                                   const float *scale, const float *shift, float *y);
+// Which Winograd F(4x4, 3x3) layout this conv takes on the current code path: 0 none, 1 tiles in lanes,
+// 2 output channels in lanes (tests use it to know they exercise the path).
+int cedge_conv_f32_winograd(const cedge_conv_desc *d);
 // ConvTranspose: w is [in_channels, out_channels/groups, k...], bias [out_channels] or NULL.
 // pad_begin/out_size follow ONNX's ConvTranspose meaning (output may be cropped by pads).
 void cedge_conv_transpose_f32(const cedge_conv_desc *d, const float *x, const float *w, const float *bias,

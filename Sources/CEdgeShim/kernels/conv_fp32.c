@@ -528,6 +528,8 @@ static int packed_wino(const cedge_conv_desc *d, const cedge_isa *isa) {
     return cedge_wino_plan(isa, d, &g);
 }
 
+int cedge_conv_f32_winograd(const cedge_conv_desc *d) { return packed_wino(d, cedge_active_isa()); }
+
 size_t cedge_conv_f32_packed_bytes(const cedge_conv_desc *d) {
     const cedge_isa *isa = cedge_active_isa();
     int m, k;

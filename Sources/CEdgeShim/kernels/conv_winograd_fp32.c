@@ -42,6 +42,7 @@ int cedge_wino_plan(const cedge_isa *isa, const cedge_conv_desc *d, const cedge_
         if (g->str[i] != 1 || g->dil[i] != 1 || g->pad[i] < 0 || g->pad[i] > 2) return 0;
     // Few input channels: the GEMM's inner dimension is C, too short to amortise the transforms.
     if (d->in_channels < 8 || d->out_channels < 1 || g->out[1] < 1 || g->out[2] < 1) return 0;
+    if (g->out[1] * g->out[2] == 1) return 0;   // the single-cell dot-product path takes it
     // Cost in lane-MACs per (input, output) channel pair, against the shifted-window GEMM's 9 rows over the
     // pitch-padded span in whole NR tiles; the transforms are counted as doubling the Winograd GEMM.
     const int tiles = d->batch * ceil_div(g->out[1], WINO_T) * ceil_div(g->out[2], WINO_T);
