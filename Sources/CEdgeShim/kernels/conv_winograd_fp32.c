@@ -151,8 +151,10 @@ static void wino_block_task(void *vctx, int task, int tid) {
         rows[l] = (unsigned char)imin(WINO_T, OH - ty * WINO_T);
         cols[l] = (unsigned char)imin(WINO_T, OW - tx * WINO_T);
     }
+    // Only whole 16-lane groups holding tiles are transformed (16: a multiple of every ISA's vector width).
+    const int lanes = imin(NR, ceil_div(nt, 16) * 16);
     for (int ch = 0; ch < C; ch++)
-        isa->wino_in(NR, src, (size_t)ch * plane, (size_t)c->PW, stage, v + (size_t)ch * NR, vs);
+        isa->wino_in(lanes, src, (size_t)ch * plane, (size_t)c->PW, stage, v + (size_t)ch * NR, vs);
     const cedge_ukp plain = {0, 0.0f, NULL, 0, 0.0f, 0.0f, NULL};
     const int kp0 = (int)((long)part * c->KP / c->ksplit), kp1 = (int)((long)(part + 1) * c->KP / c->ksplit);
     for (int kp = kp0; kp < kp1; kp++) {
@@ -164,7 +166,7 @@ static void wino_block_task(void *vctx, int task, int tid) {
             const int oc = kp * MR + r;
             const cedge_wino_epi e = {c->scale != NULL, c->clamp, c->scale ? c->scale[oc] : 1.0f,
                                       c->shift ? c->shift[oc] : 0.0f, c->cmin, c->cmax, NULL, NULL};
-            isa->wino_out(NR, nt, mb + (size_t)r * NR, ms, &e, dst, (size_t)oc * OH * OW, (size_t)OW,
+            isa->wino_out(lanes, nt, mb + (size_t)r * NR, ms, &e, dst, (size_t)oc * OH * OW, (size_t)OW,
                           rows, cols, stage);
         }
     }
