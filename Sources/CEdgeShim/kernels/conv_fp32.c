@@ -412,15 +412,18 @@ typedef struct {
     float *y;
     int P[3];          // padded extents
     int copy, flat;
+    int mult;          // output channels per input channel: output plane p reads input plane p / mult
 } dw_ctx;
 
-static void dw_task(void *vctx, int plane, int tid) {
+static void dw_plane(const dw_ctx *c, const float *xp, const float **src, int plane, int tid);
+
+// Input plane `in_plane` (n, c): its padded copy is made once for the mult output planes that read it.
+static void dw_task(void *vctx, int in_plane, int tid) {
     const dw_ctx *c = vctx;
     const cedge_geom3 *g = c->g;
-    const int ch = plane % c->d->in_channels;
     const int PD = c->P[0], PH = c->P[1], PW = c->P[2];
     const int kv = (int)g->ker_vol;
-    const float *xin = c->x + (size_t)plane * g->in_plane;
+    const float *xin = c->x + (size_t)in_plane * g->in_plane;
     const float *xp = xin;
     if (c->copy) {
         float *buf = cedge_scratch(tid, CEDGE_SCR_AUX, (size_t)PD * PH * PW);
@@ -435,6 +438,16 @@ static void dw_task(void *vctx, int plane, int tid) {
     }
     const size_t ptr_floats = (sizeof(const float *) + sizeof(float) - 1) / sizeof(float);
     const float **src = (const float **)(void *)cedge_scratch(tid, CEDGE_SCR_AUX2, (size_t)kv * ptr_floats);
+    for (int plane = in_plane * c->mult; plane < (in_plane + 1) * c->mult; plane++)
+        dw_plane(c, xp, src, plane, tid);
+}
+
+// Output plane `plane` from the (padded) input plane xp.
+static void dw_plane(const dw_ctx *c, const float *xp, const float **src, int plane, int tid) {
+    const cedge_geom3 *g = c->g;
+    const int ch = plane % c->d->out_channels;
+    const int PH = c->P[1], PW = c->P[2];
+    const int kv = (int)g->ker_vol;
     const float *wc = c->w + (size_t)ch * kv;
     const float scale = c->scale ? c->scale[ch] : 1.0f, bias = c->shift ? c->shift[ch] : 0.0f;
     float *yp = c->y + (size_t)plane * g->out_plane;
@@ -473,7 +486,7 @@ static void dw_task(void *vctx, int plane, int tid) {
 
 static void conv_depthwise(const cedge_isa *isa, const cedge_conv_desc *d, const cedge_geom3 *g, const float *x,
                            const float *w, const float *scale, const float *shift, float *y) {
-    dw_ctx c = {isa, d, g, x, w, scale, shift, y, {0, 0, 0}, 0, 1};
+    dw_ctx c = {isa, d, g, x, w, scale, shift, y, {0, 0, 0}, 0, 1, d->out_channels / d->in_channels};
     for (int i = 0; i < 3; i++) {
         // Extent that the windows read, and at least the (shifted) input so it copies whole.
         const int need = (g->out[i] - 1) * g->str[i] + (g->ker[i] - 1) * g->dil[i] + 1;
@@ -516,7 +529,8 @@ static int packed_shape(const cedge_conv_desc *d, const cedge_isa *isa, int *m, 
     cedge_geom3 g;
     cedge_geom_from_conv(d, &g);
     const int groups = d->groups > 0 ? d->groups : 1;
-    if (!isa || groups != 1 || d->batch <= 0 || d->out_channels <= 0 || g.out_plane <= 1) return 0;
+    if (!isa || groups != 1 || d->in_channels <= 1 || d->batch <= 0 || d->out_channels <= 0 || g.out_plane <= 1)
+        return 0;   // (one input channel: the tap-loop path, which reads the weights as they are)
     *m = d->out_channels;
     *k = d->in_channels * (int)g.ker_vol;
     return *k > 0;
@@ -582,7 +596,10 @@ void cedge_conv_f32_affine_packed(const cedge_conv_desc *d, const float *x, cons
     const float *pack_data = pack_fits ? (const float *)(const void *)((const char *)packed + PACKED_HEADER_BYTES) : NULL;
     const float *apacked = pack_fits && !h->wino ? pack_data : NULL;
 
-    if (groups == d->in_channels && groups == d->out_channels && groups > 1) {
+    // One input channel per group (depthwise, with or without a channel multiplier, and single-channel stems
+    // such as a 3x3 conv of a grayscale image): per output plane, a tap loop over its input plane. As a GEMM
+    // its inner dimension would be just the kernel volume (9), far too short for the micro-kernel.
+    if (icg == 1) {
         conv_depthwise(isa, d, &g, x, w, scale, shift, y);
         return;
     }
