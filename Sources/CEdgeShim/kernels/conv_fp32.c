@@ -369,11 +369,11 @@ static void conv_shifted(const cedge_isa *isa, const cedge_conv_desc *d, const c
             p->cmin = d->clamp_min;
             p->cmax = d->clamp_max;
         }
-    cedge_parallel_for(d->batch * d->in_channels, phase_task, pc);
+    cedge_parallel_copy(d->batch * d->in_channels, phase_task, pc, phase_floats);
     cedge_gemm_run(isa, probs, count);
     if (direct) return;
     extract_ctx e = {g, vout, y, {pc->Q[0], pc->Q[1], pc->Q[2]}, span};
-    cedge_parallel_for(d->batch * d->out_channels, extract_task, &e);
+    cedge_parallel_copy(d->batch * d->out_channels, extract_task, &e, (size_t)d->batch * d->out_channels * span);
 }
 
 // ---- single output cell: y[oc] = dot(w[oc], im2col column) ------------------------------------------------

@@ -273,7 +273,7 @@ void cedge_wino_conv(const cedge_isa *isa, int mode, const cedge_conv_desc *d, c
     float *xp = cedge_scratch(0, CEDGE_SCR_SHARED, padded + 8);
     memset(xp + padded, 0, 8 * sizeof(float));
     c.xp = xp;
-    cedge_parallel_for(d->batch * c.C, wino_pad_task, &c);
+    cedge_parallel_copy(d->batch * c.C, wino_pad_task, &c, padded);
     if (mode == CEDGE_WINO_CHANNELS) {
         wino_channels(&c);
         return;

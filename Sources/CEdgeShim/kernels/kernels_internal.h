@@ -188,6 +188,9 @@ typedef void (*cedge_task_fn)(void *ctx, int task, int tid);
 void cedge_parallel_for(int ntasks, cedge_task_fn fn, void *ctx);
 // Threads a parallel_for issued now would use (1 inside a task).
 int cedge_pool_width(void);
+// The same for data-movement loops (copies, padding) touching about `floats` elements in all: below a few
+// microseconds of work the hand-off to the workers costs more than it saves, so it runs on this thread.
+void cedge_parallel_copy(int ntasks, cedge_task_fn fn, void *ctx, size_t floats);
 
 // ---- scratch --------------------------------------------------------------------------------------------
 // Per-thread, grow-only, 64-byte aligned float buffers, reused across calls so the hot path does not allocate

@@ -184,6 +184,17 @@ void cedge_parallel_for(int ntasks, cedge_task_fn fn, void *ctx) {
     }
 }
 
+void cedge_parallel_copy(int ntasks, cedge_task_fn fn, void *ctx, size_t floats) {
+    if (floats >= 32768) {
+        cedge_parallel_for(ntasks, fn, ctx);
+        return;
+    }
+    int tid = t_tid, nested = t_in_task;
+    t_in_task = 1;
+    for (int t = 0; t < ntasks; t++) fn(ctx, t, tid);
+    t_in_task = nested;
+}
+
 // ---- scratch ----------------------------------------------------------------------------------------------
 typedef struct {
     float *ptr;
