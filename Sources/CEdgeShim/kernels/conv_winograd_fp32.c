@@ -31,9 +31,7 @@ static void plan_blocks(int tiles, int nr, int *nblocks, int *per_block) {
     *per_block = ceil_div(tiles, *nblocks);
 }
 
-int cedge_wino_mode = -1;  // TEMP tuning
 int cedge_wino_plan(const cedge_isa *isa, const cedge_conv_desc *d, const cedge_geom3 *g) {
-    if (cedge_wino_mode == 0) return 0;
     const int groups = d->groups > 0 ? d->groups : 1;
     if (!isa || !isa->wino_in || !isa->wino_out || isa->nr > 64 || isa->mr > 16 || groups != 1 || d->batch <= 0)
         return 0;
@@ -48,12 +46,12 @@ int cedge_wino_plan(const cedge_isa *isa, const cedge_conv_desc *d, const cedge_
     const int tiles = d->batch * ceil_div(g->out[1], WINO_T) * ceil_div(g->out[2], WINO_T);
     const int span = (g->out[1] - 1) * (g->out[2] + 2) + g->out[2];
     const double direct = 9.0 * d->batch * (double)ceil_div(span, isa->nr) * isa->nr;
-    if (tiles <= isa->mr) return (cedge_wino_mode == 1 || 2.0 * WINO_XI * tiles < direct) ? CEDGE_WINO_CHANNELS : 0;
+    if (tiles <= isa->mr) return 2.0 * WINO_XI * tiles < direct ? CEDGE_WINO_CHANNELS : 0;
     int nblocks, per;
     plan_blocks(tiles, isa->nr, &nblocks, &per);
     const double wino = 2.0 * WINO_XI * (double)(nblocks - 1) * lane_cols(per, isa->nr) +
                         2.0 * WINO_XI * lane_cols(tiles - (nblocks - 1) * per, isa->nr);
-    return (cedge_wino_mode == 1 || wino < direct) ? CEDGE_WINO_TILES : 0;
+    return wino < direct ? CEDGE_WINO_TILES : 0;
 }
 
 // Tiles in lanes: per point, ceil(K / MR) A panels of C x MR. Channels in lanes: per point, ceil(K / NR) B
@@ -212,31 +210,45 @@ static void wino_channels_task(void *vctx, int jp, int tid) {
     }
 }
 
-// Channels in lanes: pads, transforms the (at most MR) tiles' input on this thread, then runs the channel
-// panels on the pool.
+#define CHAN_LANES 16    // wino_in's lane count in the channels-in-lanes layout: a multiple of every ISA's WL
+#define CHAN_PER_TASK 16
+
+// Channels in lanes: transforms input channels [16 * task, +16) of the (at most MR) tiles. Each channel's 16
+// lanes are written at an MR-float step, spilling into the next channel, which is written after it; the last
+// channel of the task goes through `stage` instead, so tasks never write each other's channels.
+static void wino_chan_in_task(void *vctx, int task, int tid) {
+    const wino_ctx *c = vctx;
+    const cedge_isa *isa = c->isa;
+    const int MR = isa->mr, c0 = task * CHAN_PER_TASK, c1 = imin(c->C, c0 + CHAN_PER_TASK);
+    const size_t plane = (size_t)c->PH * c->PW;
+    float *stage = cedge_scratch(tid, CEDGE_SCR_AUX, (size_t)WINO_XI * CHAN_LANES * 2);
+    float *last = stage + (size_t)WINO_XI * CHAN_LANES;
+    const float *src[CHAN_LANES];
+    for (int l = 0; l < CHAN_LANES; l++) {
+        size_t off;
+        unsigned char r, q;
+        tile_at(c, imin(l, c->tiles - 1), &src[l], &off, &r, &q);
+    }
+    float *v = (float *)c->v;
+    for (int ch = c0; ch < c1 - 1; ch++)
+        isa->wino_in(CHAN_LANES, src, (size_t)ch * plane, (size_t)c->PW, stage, v + (size_t)ch * MR, c->vs);
+    isa->wino_in(CHAN_LANES, src, (size_t)(c1 - 1) * plane, (size_t)c->PW, stage, last, CHAN_LANES);
+    for (int xi = 0; xi < WINO_XI; xi++)
+        memcpy(v + xi * c->vs + (size_t)(c1 - 1) * MR, last + (size_t)xi * CHAN_LANES, (size_t)MR * sizeof(float));
+}
+
+// Channels in lanes: the tiles' input transform, then the output-channel panels, both on the pool.
 static void wino_channels(wino_ctx *c) {
     const cedge_isa *isa = c->isa;
-    const int MR = isa->mr, NR = isa->nr, lanes = 16;   // wino_in's lane count: a multiple of every ISA's WL
-    const size_t plane = (size_t)c->PH * c->PW;
-    // Each channel's 16 lanes are written at an MR-float step, spilling into the next channel (written
-    // after it) and, for the last, into the 16 floats of slack.
-    c->vs = (size_t)c->C * MR + lanes;
-    float *v = cedge_scratch(0, CEDGE_SCR_WINO_V, WINO_XI * c->vs);
+    const int NR = isa->nr;
+    c->vs = (size_t)c->C * isa->mr + CHAN_LANES;
+    c->v = cedge_scratch(0, CEDGE_SCR_WINO_V, WINO_XI * c->vs);
     c->KQ = ceil_div(c->K, NR);
     c->mts = (size_t)c->tiles * c->KQ * NR + 16;
     c->mt = cedge_scratch(0, CEDGE_SCR_WINO_M, WINO_XI * c->mts);
     // Channels past K (last panel) are computed from whatever the rows hold: keep them finite.
     if (c->K % NR) memset(c->mt, 0, WINO_XI * c->mts * sizeof(float));
-    float *stage = cedge_scratch(0, CEDGE_SCR_AUX, (size_t)WINO_XI * lanes);
-    const float *src[16];
-    for (int l = 0; l < lanes; l++) {
-        size_t off;
-        unsigned char r, q;
-        tile_at(c, imin(l, c->tiles - 1), &src[l], &off, &r, &q);
-    }
-    for (int ch = 0; ch < c->C; ch++)
-        isa->wino_in(lanes, src, (size_t)ch * plane, (size_t)c->PW, stage, v + (size_t)ch * MR, c->vs);
-    c->v = v;
+    cedge_parallel_for(ceil_div(c->C, CHAN_PER_TASK), wino_chan_in_task, c);
     cedge_parallel_for(c->KQ, wino_channels_task, c);
 }
 
