@@ -76,6 +76,8 @@ extension KernelTests {
             ConvCase.conv2d(24, 24, [21, 19], k: 3, s: 2, p: 1, groups: 24),  // depthwise stride 2
             ConvCase.conv2d(12, 12, [11, 11], k: 3, s: 3, p: 1, groups: 12),  // depthwise stride 3 (generic row)
             ConvCase.conv2d(8, 12, [9, 9], k: 3, p: 1, groups: 4, relu: false), // grouped
+            ConvCase.conv2d(1, 32, [28, 28], k: 3, p: 1, batch: 2),           // one input channel: tap loops per output
+            ConvCase.conv2d(4, 12, [10, 9], k: 3, s: 2, p: 1, groups: 4),     // channel multiplier 3, stride 2
         ]
         for (i, c) in cases.enumerated() {
             let oc = c.outChannels

@@ -67,6 +67,13 @@ void cedge_half_to_float_n(size_t n, const uint16_t *src, float *dst);
 // How fp16 weights run here: "native fp16 (neon-fp16)" on ARMv8.2 FP16 CPUs (binary16 products and sums within
 // a K block, CEDGE_FP16=widen turns it off), else "widened (f16c|neon|portable)" to fp32 arithmetic.
 const char *cedge_half_path(void);
+// Which Winograd F(4x4, 3x3) layout this conv takes on the current code path: 0 none, 1 tiles in lanes,
+// 2 output channels in lanes (tests use it to know they exercise the path).
+int cedge_conv_f32_winograd(const cedge_conv_desc *d);
+// y = a + b and y = max(x, 0) (NaN -> 0) over n floats; y may be a, b or x (in place). Split over the pool
+// when large.
+void cedge_add_f32(size_t n, const float *a, const float *b, float *y);
+void cedge_relu_f32(size_t n, const float *x, float *y);
 // ConvTranspose: w is [in_channels, out_channels/groups, k...], bias [out_channels] or NULL.
 // pad_begin/out_size follow ONNX's ConvTranspose meaning (output may be cropped by pads).
 void cedge_conv_transpose_f32(const cedge_conv_desc *d, const float *x, const float *w, const float *bias,

@@ -371,11 +371,11 @@ static void conv_shifted(const cedge_isa *isa, const cedge_conv_desc *d, const c
             p->cmin = d->clamp_min;
             p->cmax = d->clamp_max;
         }
-    cedge_parallel_for(d->batch * d->in_channels, phase_task, pc);
+    cedge_parallel_copy(d->batch * d->in_channels, phase_task, pc, phase_floats);
     cedge_gemm_run(isa, probs, count);
     if (direct) return;
     extract_ctx e = {g, vout, y, {pc->Q[0], pc->Q[1], pc->Q[2]}, span};
-    cedge_parallel_for(d->batch * d->out_channels, extract_task, &e);
+    cedge_parallel_copy(d->batch * d->out_channels, extract_task, &e, (size_t)d->batch * d->out_channels * span);
 }
 
 // ---- single output cell: y[oc] = dot(w[oc], im2col column) ------------------------------------------------
@@ -414,15 +414,18 @@ typedef struct {
     float *y;
     int P[3];          // padded extents
     int copy, flat;
+    int mult;          // output channels per input channel: output plane p reads input plane p / mult
 } dw_ctx;
 
-static void dw_task(void *vctx, int plane, int tid) {
+static void dw_plane(const dw_ctx *c, const float *xp, const float **src, int plane, int tid);
+
+// Input plane `in_plane` (n, c): its padded copy is made once for the mult output planes that read it.
+static void dw_task(void *vctx, int in_plane, int tid) {
     const dw_ctx *c = vctx;
     const cedge_geom3 *g = c->g;
-    const int ch = plane % c->d->in_channels;
     const int PD = c->P[0], PH = c->P[1], PW = c->P[2];
     const int kv = (int)g->ker_vol;
-    const float *xin = c->x + (size_t)plane * g->in_plane;
+    const float *xin = c->x + (size_t)in_plane * g->in_plane;
     const float *xp = xin;
     if (c->copy) {
         float *buf = cedge_scratch(tid, CEDGE_SCR_AUX, (size_t)PD * PH * PW);
@@ -437,6 +440,16 @@ static void dw_task(void *vctx, int plane, int tid) {
     }
     const size_t ptr_floats = (sizeof(const float *) + sizeof(float) - 1) / sizeof(float);
     const float **src = (const float **)(void *)cedge_scratch(tid, CEDGE_SCR_AUX2, (size_t)kv * ptr_floats);
+    for (int plane = in_plane * c->mult; plane < (in_plane + 1) * c->mult; plane++)
+        dw_plane(c, xp, src, plane, tid);
+}
+
+// Output plane `plane` from the (padded) input plane xp.
+static void dw_plane(const dw_ctx *c, const float *xp, const float **src, int plane, int tid) {
+    const cedge_geom3 *g = c->g;
+    const int ch = plane % c->d->out_channels;
+    const int PH = c->P[1], PW = c->P[2];
+    const int kv = (int)g->ker_vol;
     const float *wc = c->w + (size_t)ch * kv;
     const float scale = c->scale ? c->scale[ch] : 1.0f, bias = c->shift ? c->shift[ch] : 0.0f;
     float *yp = c->y + (size_t)plane * g->out_plane;
@@ -475,7 +488,7 @@ static void dw_task(void *vctx, int plane, int tid) {
 
 static void conv_depthwise(const cedge_isa *isa, const cedge_conv_desc *d, const cedge_geom3 *g, const float *x,
                            const float *w, const float *scale, const float *shift, float *y) {
-    dw_ctx c = {isa, d, g, x, w, scale, shift, y, {0, 0, 0}, 0, 1};
+    dw_ctx c = {isa, d, g, x, w, scale, shift, y, {0, 0, 0}, 0, 1, d->out_channels / d->in_channels};
     for (int i = 0; i < 3; i++) {
         // Extent that the windows read, and at least the (shifted) input so it copies whole.
         const int need = (g->out[i] - 1) * g->str[i] + (g->ker[i] - 1) * g->dil[i] + 1;
@@ -509,7 +522,9 @@ void cedge_conv_f32_affine(const cedge_conv_desc *d, const float *x, const float
 // for, so a stale one (another path selected since) is ignored rather than misread.
 typedef struct {
     const cedge_isa *isa;
-    int m, k, half;
+    int m, k;
+    int half;   // binary16 GEMM A panels (fp16 weights)
+    int wino;   // Winograd layout (CEDGE_WINO_*) of transformed weights instead of GEMM A panels, or 0
 } packed_header;
 #define PACKED_HEADER_BYTES 64   // keeps the panels 64-byte aligned in a 64-byte aligned buffer
 
@@ -518,18 +533,28 @@ static int packed_shape(const cedge_conv_desc *d, const cedge_isa *isa, int *m, 
     cedge_geom3 g;
     cedge_geom_from_conv(d, &g);
     const int groups = d->groups > 0 ? d->groups : 1;
-    if (!isa || groups != 1 || d->batch <= 0 || d->out_channels <= 0 || g.out_plane <= 1) return 0;
+    if (!isa || groups != 1 || d->in_channels <= 1 || d->batch <= 0 || d->out_channels <= 0 || g.out_plane <= 1)
+        return 0;   // (one input channel: the tap-loop path, which reads the weights as they are)
     *m = d->out_channels;
     *k = d->in_channels * (int)g.ker_vol;
     return *k > 0;
 }
 
-static void pack_header(void *packed, const cedge_isa *isa, int m, int k, int half) {
+static int packed_wino(const cedge_conv_desc *d, const cedge_isa *isa) {
+    cedge_geom3 g;
+    cedge_geom_from_conv(d, &g);
+    return cedge_wino_plan(isa, d, &g);
+}
+
+int cedge_conv_f32_winograd(const cedge_conv_desc *d) { return packed_wino(d, cedge_active_isa()); }
+
+static void pack_header(void *packed, const cedge_isa *isa, int m, int k, int half, int wino) {
     packed_header *h = packed;
     h->isa = isa;
     h->m = m;
     h->k = k;
     h->half = half;
+    h->wino = wino;
 }
 
 static void pack_weights(const cedge_isa *isa, int m, int k, const float *w, float *dst) {
@@ -543,24 +568,36 @@ static void pack_weights(const cedge_isa *isa, int m, int k, const float *w, flo
     cedge_gemm_pack_a(isa, &p, dst);
 }
 
-static size_t packed_bytes(const cedge_conv_desc *d, size_t element) {
+size_t cedge_conv_f32_packed_bytes(const cedge_conv_desc *d) {
     const cedge_isa *isa = cedge_active_isa();
     int m, k;
     if (!packed_shape(d, isa, &m, &k)) return 0;
-    return PACKED_HEADER_BYTES + cedge_gemm_packed_a_floats(isa, m, k) * element;
+    const int wino = packed_wino(d, isa);
+    if (wino)
+        return PACKED_HEADER_BYTES + cedge_wino_packed_floats(isa, wino, d->out_channels, d->in_channels) * sizeof(float);
+    return PACKED_HEADER_BYTES + cedge_gemm_packed_a_floats(isa, m, k) * sizeof(float);
 }
-
-size_t cedge_conv_f32_packed_bytes(const cedge_conv_desc *d) { return packed_bytes(d, sizeof(float)); }
 
 void cedge_conv_f32_pack(const cedge_conv_desc *d, const float *w, void *packed) {
     const cedge_isa *isa = cedge_active_isa();
     int m, k;
     if (!packed_shape(d, isa, &m, &k)) return;
-    pack_header(packed, isa, m, k, 0);
-    pack_weights(isa, m, k, w, (float *)(void *)((char *)packed + PACKED_HEADER_BYTES));
+    const int wino = packed_wino(d, isa);
+    pack_header(packed, isa, m, k, 0, wino);
+    float *dst = (float *)(void *)((char *)packed + PACKED_HEADER_BYTES);
+    if (wino)
+        cedge_wino_pack(isa, wino, w, d->out_channels, d->in_channels, dst);
+    else
+        pack_weights(isa, m, k, w, dst);
 }
 
-size_t cedge_conv_f16w_packed_bytes(const cedge_conv_desc *d) { return packed_bytes(d, sizeof(uint16_t)); }
+// Binary16 weights stay on the GEMM paths: Winograd would need its transformed weights in fp32.
+size_t cedge_conv_f16w_packed_bytes(const cedge_conv_desc *d) {
+    const cedge_isa *isa = cedge_active_isa();
+    int m, k;
+    if (!packed_shape(d, isa, &m, &k)) return 0;
+    return PACKED_HEADER_BYTES + cedge_gemm_packed_a_floats(isa, m, k) * sizeof(uint16_t);
+}
 
 int cedge_conv_f16w_pack(const cedge_conv_desc *d, const uint16_t *w, void *packed) {
     const cedge_isa *isa = cedge_active_isa();
@@ -580,7 +617,7 @@ int cedge_conv_f16w_pack(const cedge_conv_desc *d, const uint16_t *w, void *pack
     for (size_t i = 0; i < np; i++) dst[i] = cedge_float_to_half(panels[i]);
     free(wide);
     free(panels);
-    pack_header(packed, isa, m, k, 1);
+    pack_header(packed, isa, m, k, 1, 0);
     return 0;
 }
 
@@ -624,19 +661,22 @@ static void conv_run(const cedge_conv_desc *d, const float *x, const float *w, c
     const packed_header *h = packed;
     const int pack_fits = h && h->isa == isa && groups == 1 && h->m == ocg && h->k == icg * (int)g.ker_vol &&
                           h->half == (w == NULL);
-    const void *panels = pack_fits ? (const char *)packed + PACKED_HEADER_BYTES : NULL;
-    const float *apacked = panels && !h->half ? panels : NULL;
-    const uint16_t *apacked16 = panels && h->half ? panels : NULL;
+    const void *pack_data = pack_fits ? (const char *)packed + PACKED_HEADER_BYTES : NULL;
+    const float *apacked = pack_data && !h->half && !h->wino ? pack_data : NULL;
+    const uint16_t *apacked16 = pack_data && h->half ? pack_data : NULL;
 
-    if (groups == d->in_channels && groups == d->out_channels && groups > 1) {
+    // One input channel per group (depthwise, with or without a channel multiplier, and single-channel stems
+    // such as a 3x3 conv of a grayscale image): per output plane, a tap loop over its input plane. As a GEMM
+    // its inner dimension would be just the kernel volume (9), far too short for the micro-kernel.
+    if (icg == 1) {
         conv_depthwise(isa, d, &g, x, plain_weights(w, w16, wcount), scale, shift, y);
         return;
     }
 
     const int K = icg * (int)g.ker_vol;
     const int P = (int)g.out_plane;
-    // The GEMM paths below read packed panels when there are some; otherwise the plain weights.
-    if (!panels) w = plain_weights(w, w16, wcount);
+    // The GEMM paths below read binary16 panels when there are some; otherwise fp32 weights.
+    if (!apacked16) w = plain_weights(w, w16, wcount);
     if (P == 1) {
         // One output cell (classifier-style convs): gather its im2col column, then dot products per channel.
         float *col = cedge_scratch(0, CEDGE_SCR_SHARED, (size_t)K);
@@ -654,6 +694,13 @@ static void conv_run(const cedge_conv_desc *d, const float *x, const float *w, c
                 c.chunk = ceil_div(ocg, tasks);
                 cedge_parallel_for(ceil_div(ocg, c.chunk), dotconv_task, &c);
             }
+        return;
+    }
+
+    const int wino = w16 ? 0 : cedge_wino_plan(isa, d, &g);
+    if (wino) {
+        cedge_wino_conv(isa, wino, d, &g, x, w, pack_fits && h->wino == wino ? (const float *)pack_data : NULL, scale,
+                        shift, y);
         return;
     }
 

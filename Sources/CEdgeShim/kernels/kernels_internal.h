@@ -42,6 +42,24 @@ typedef void (*cedge_ukernel_f16a_fn)(int m, int n, int k, const uint16_t *a, co
 typedef void (*cedge_dw_row_fn)(int n, int taps, const float *const *src, const float *w, int stride,
                                 float scale, float bias, float cmin, float cmax, float *out);
 
+// Winograd F(4x4, 3x3) tile transforms across nr lanes, one tile per lane (conv_winograd_fp32.c).
+// wino_in: lane l's 6x6 input window has its rows at src[l] + off + r * pitch (8 floats readable per row);
+// writes V = B^T d B, point xi's nr lanes at v + xi * xs. `stage` is 36 * nr floats of scratch.
+typedef void (*cedge_wino_in_fn)(int nr, const float *const *src, size_t off, size_t pitch, float *stage,
+                                 float *v, size_t xs);
+// The conv epilogue of one output channel: y = clamp(y * scale + bias), the multiply skipped without scale.
+// lane_scale / lane_bias, when set, replace scale / bias with a value per lane (lanes < nt read).
+typedef struct {
+    int has_scale, clamp;
+    float scale, bias, cmin, cmax;
+    const float *lane_scale, *lane_bias;
+} cedge_wino_epi;
+// wino_out: Y = A^T M A (point xi's nr lanes at m + xi * xs) with the epilogue; lane l < nt stores the first
+// rows[l] x cols[l] cells of its 4x4 tile at dst[l] + off, rows `pitch` apart. `stage`: 16 * nr floats.
+typedef void (*cedge_wino_out_fn)(int nr, int nt, const float *m, size_t xs, const cedge_wino_epi *e,
+                                  float *const *dst, size_t off, size_t pitch, const unsigned char *rows,
+                                  const unsigned char *cols, float *stage);
+
 // One code path. Block sizes are in elements: kc (K block, sized so an A and a B micro-panel sit in L1),
 // mc (rows of the packed A block kept in L2), nc (columns of the packed B block).
 typedef struct {
@@ -54,6 +72,9 @@ typedef struct {
     cedge_dw_row_fn dw_row;
     // Binary16 weight panels with native fp16 arithmetic (NULL: none; used only when cedge_half_native()).
     cedge_ukernel_f16a_fn ukernel_f16a;
+    // Both set: 3x3 stride-1 convs may take the Winograd path (conv_winograd_fp32.c) when it is cheaper.
+    cedge_wino_in_fn wino_in;
+    cedge_wino_out_fn wino_out;
 } cedge_isa;
 
 extern const cedge_isa cedge_isa_generic;
@@ -62,6 +83,12 @@ extern const cedge_isa cedge_isa_avx2;
 #endif
 #if defined(__x86_64__)
 extern const cedge_isa cedge_isa_avx512;
+// x86/winograd_avx512.c
+void cedge_wino_in_avx512(int nr, const float *const *src, size_t off, size_t pitch, float *stage, float *v,
+                          size_t xs);
+void cedge_wino_out_avx512(int nr, int nt, const float *m, size_t xs, const cedge_wino_epi *e, float *const *dst,
+                           size_t off, size_t pitch, const unsigned char *rows, const unsigned char *cols,
+                           float *stage);
 #endif
 #if defined(__aarch64__) || defined(__ARM_NEON)
 extern const cedge_isa cedge_isa_neon;
@@ -153,6 +180,20 @@ typedef struct {
 void cedge_geom_from_conv(const cedge_conv_desc *d, cedge_geom3 *g);
 void cedge_geom_from_pool(const cedge_pool_desc *d, cedge_geom3 *g);
 
+// ---- Winograd F(4x4, 3x3) convolution ------------------------------------------------------------------
+// Which Winograd layout this conv takes on `isa` (3x3, stride 1, groups 1, and cheaper than the GEMM path),
+// or 0 for none; see conv_winograd_fp32.c.
+enum { CEDGE_WINO_TILES = 1, CEDGE_WINO_CHANNELS = 2 };
+int cedge_wino_plan(const cedge_isa *isa, const cedge_conv_desc *d, const cedge_geom3 *g);
+// Transformed weights for k output and c input channels in that layout: size in floats, and the packer (w is
+// K x C x 3 x 3).
+size_t cedge_wino_packed_floats(const cedge_isa *isa, int mode, int k, int c);
+void cedge_wino_pack(const cedge_isa *isa, int mode, const float *w, int k, int c, float *dst);
+// The conv, epilogue included; upacked NULL transforms the weights on this call.
+void cedge_wino_conv(const cedge_isa *isa, int mode, const cedge_conv_desc *d, const cedge_geom3 *g,
+                     const float *x, const float *w, const float *upacked, const float *scale, const float *shift,
+                     float *y);
+
 // ---- thread pool ----------------------------------------------------------------------------------------
 #define CEDGE_MAX_THREADS 256
 // fn(ctx, task, tid) for task in [0, ntasks), spread over the pool; tid in [0, threads) identifies the calling
@@ -162,6 +203,9 @@ typedef void (*cedge_task_fn)(void *ctx, int task, int tid);
 void cedge_parallel_for(int ntasks, cedge_task_fn fn, void *ctx);
 // Threads a parallel_for issued now would use (1 inside a task).
 int cedge_pool_width(void);
+// The same for data-movement loops (copies, padding) touching about `floats` elements in all: below a few
+// microseconds of work the hand-off to the workers costs more than it saves, so it runs on this thread.
+void cedge_parallel_copy(int ntasks, cedge_task_fn fn, void *ctx, size_t floats);
 
 // ---- scratch --------------------------------------------------------------------------------------------
 // Per-thread, grow-only, 64-byte aligned float buffers, reused across calls so the hot path does not allocate
@@ -179,6 +223,8 @@ enum {
     CEDGE_SCR_VOUT,     // conv: virtual (pitch-padded) output planes
     CEDGE_SCR_APACK,    // GEMM: op(A) packed once for a batch of problems that share it (conv weights)
     CEDGE_SCR_WIDE,     // conv: binary16 weights widened for the paths that read them unpacked
+    CEDGE_SCR_WINO_V,   // Winograd, channels in lanes: transformed input tiles
+    CEDGE_SCR_WINO_M,   // Winograd, channels in lanes: per-point products
     CEDGE_SCR_SLOTS
 };
 float *cedge_scratch(int tid, int slot, size_t count);

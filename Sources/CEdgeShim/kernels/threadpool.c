@@ -12,9 +12,12 @@
 
 // Design: the calling thread is pool thread 0 and runs tasks itself; workers 1..n-1 wait for a new job
 // generation, first spinning briefly (layers are issued back to back, and a futex wake-up costs tens of
-// microseconds, a lot next to a small layer), then sleeping on a condition variable. Tasks are handed out
-// through an atomic counter so uneven tasks balance. The caller waits until every worker has checked in,
-// so the job fields can be rewritten safely for the next call. One caller at a time (the Swift executor).
+// microseconds, a lot next to a small layer), then sleeping on a condition variable. Tasks are claimed from
+// one atomic word, generation << 32 | tasks left, with a compare-and-swap that only succeeds while the
+// claimer's generation is current. So the caller waits only for tasks that were claimed, never for a worker
+// to wake up and check in: when another process holds the other core (a worker not scheduled for a whole
+// time slice), the caller runs every task itself instead of waiting for it. One caller at a time (the Swift
+// executor).
 
 #define SPIN_ROUNDS 20000
 
@@ -34,12 +37,14 @@ typedef struct {
 
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t g_wake = PTHREAD_COND_INITIALIZER;
-static job_t g_job;
-static atomic_uint g_generation;
-static atomic_int g_next_task;
-static atomic_int g_pending;        // workers that have not finished the current generation
+// Two slots: the caller writes the next generation's job while a late worker may still read the current one
+// (what it reads is only used if its claim succeeds, i.e. while that generation is current).
+static job_t g_jobs[2];
+static _Atomic unsigned long long g_claim;   // generation << 32 | tasks not yet claimed
+static unsigned g_gen;                       // caller's copy of the current generation
+static atomic_int g_done;                    // tasks finished in the current generation
 static atomic_int g_exit;
-static unsigned g_spawn_generation; // generation current when the workers were created
+static unsigned g_spawn_generation;          // generation current when the workers were created
 
 static int g_threads;               // configured width (0 = not yet decided)
 static int g_workers;               // running worker threads (width - 1 once started)
@@ -55,14 +60,23 @@ static int online_cores(void) {
     return (int)n;
 }
 
-static void run_tasks(const job_t *job, int tid) {
-    t_in_task = 1;
-    for (;;) {
-        int t = atomic_fetch_add_explicit(&g_next_task, 1, memory_order_relaxed);
-        if (t >= job->ntasks) break;
-        job->fn(job->ctx, t, tid);
+static inline unsigned claim_generation(void) {
+    return (unsigned)(atomic_load_explicit(&g_claim, memory_order_acquire) >> 32);
+}
+
+// Claims and runs tasks of generation `gen` until none is left (or a newer generation is current).
+static void run_tasks(unsigned gen, int tid) {
+    const job_t job = g_jobs[gen & 1];
+    unsigned long long c = atomic_load_explicit(&g_claim, memory_order_acquire);
+    while ((unsigned)(c >> 32) == gen && (unsigned)c > 0) {
+        if (!atomic_compare_exchange_weak_explicit(&g_claim, &c, c - 1, memory_order_acq_rel, memory_order_acquire))
+            continue;
+        t_in_task = 1;
+        job.fn(job.ctx, job.ntasks - (int)(unsigned)c, tid);
+        t_in_task = 0;
+        atomic_fetch_add_explicit(&g_done, 1, memory_order_release);
+        c = atomic_load_explicit(&g_claim, memory_order_acquire);
     }
-    t_in_task = 0;
 }
 
 static void *worker_main(void *arg) {
@@ -73,55 +87,44 @@ static void *worker_main(void *arg) {
     for (;;) {
         unsigned gen;
         int spins = 0;
-        while ((gen = atomic_load_explicit(&g_generation, memory_order_acquire)) == seen && spins < SPIN_ROUNDS) {
+        while ((gen = claim_generation()) == seen && spins < SPIN_ROUNDS) {
             cpu_relax();
             spins++;
         }
         if (gen == seen) {
             pthread_mutex_lock(&g_lock);
-            while ((gen = atomic_load_explicit(&g_generation, memory_order_acquire)) == seen)
-                pthread_cond_wait(&g_wake, &g_lock);
+            while ((gen = claim_generation()) == seen) pthread_cond_wait(&g_wake, &g_lock);
             pthread_mutex_unlock(&g_lock);
         }
         seen = gen;
-        if (atomic_load_explicit(&g_exit, memory_order_acquire)) {
-            atomic_fetch_sub_explicit(&g_pending, 1, memory_order_release);
-            return NULL;
-        }
-        job_t job = g_job;
-        run_tasks(&job, tid);
-        atomic_fetch_sub_explicit(&g_pending, 1, memory_order_release);
+        if (atomic_load_explicit(&g_exit, memory_order_acquire)) return NULL;
+        run_tasks(gen, tid);
     }
 }
 
-// Publishes a job (or the exit request) to every worker and waits until all have checked in.
-static void broadcast_and_wait(const job_t *job, int run_here) {
-    if (job) g_job = *job;
-    atomic_store_explicit(&g_next_task, 0, memory_order_relaxed);
-    atomic_store_explicit(&g_pending, g_workers, memory_order_relaxed);
+// Publishes a new generation with `ntasks` tasks of `job` (none: the exit request) and wakes the workers.
+static unsigned publish(const job_t *job, int ntasks) {
+    const unsigned gen = ++g_gen;
+    if (job) g_jobs[gen & 1] = *job;
+    atomic_store_explicit(&g_done, 0, memory_order_relaxed);
     pthread_mutex_lock(&g_lock);
-    atomic_fetch_add_explicit(&g_generation, 1, memory_order_acq_rel);
+    atomic_store_explicit(&g_claim, (unsigned long long)gen << 32 | (unsigned)ntasks, memory_order_release);
     pthread_cond_broadcast(&g_wake);
     pthread_mutex_unlock(&g_lock);
-    if (run_here && job) run_tasks(job, 0);
-    int spins = 0;
-    while (atomic_load_explicit(&g_pending, memory_order_acquire) > 0) {
-        if (++spins < SPIN_ROUNDS) cpu_relax();
-        else sched_yield();
-    }
+    return gen;
 }
 
 static void stop_workers(void) {
     if (g_workers == 0) return;
     atomic_store_explicit(&g_exit, 1, memory_order_release);
-    broadcast_and_wait(NULL, 0);
+    publish(NULL, 0);
     for (int i = 0; i < g_workers; i++) pthread_join(g_worker_ids[i], NULL);
     g_workers = 0;
     atomic_store_explicit(&g_exit, 0, memory_order_release);
 }
 
 static void start_workers(void) {
-    g_spawn_generation = atomic_load_explicit(&g_generation, memory_order_relaxed);
+    g_spawn_generation = g_gen;
     for (int i = 1; i < g_threads; i++) {
         if (pthread_create(&g_worker_ids[g_workers], NULL, worker_main, (void *)(intptr_t)i) != 0) {
             // Too few threads is not an error: run with what started.
@@ -171,7 +174,25 @@ void cedge_parallel_for(int ntasks, cedge_task_fn fn, void *ctx) {
         }
     }
     job_t job = {fn, ctx, ntasks};
-    broadcast_and_wait(&job, 1);
+    const unsigned gen = publish(&job, ntasks);
+    run_tasks(gen, 0);
+    // Only tasks that a worker claimed can still be running.
+    int spins = 0;
+    while (atomic_load_explicit(&g_done, memory_order_acquire) < ntasks) {
+        if (++spins < SPIN_ROUNDS) cpu_relax();
+        else sched_yield();
+    }
+}
+
+void cedge_parallel_copy(int ntasks, cedge_task_fn fn, void *ctx, size_t floats) {
+    if (floats >= 32768) {
+        cedge_parallel_for(ntasks, fn, ctx);
+        return;
+    }
+    int tid = t_tid, nested = t_in_task;
+    t_in_task = 1;
+    for (int t = 0; t < ntasks; t++) fn(ctx, t, tid);
+    t_in_task = nested;
 }
 
 // ---- scratch ----------------------------------------------------------------------------------------------

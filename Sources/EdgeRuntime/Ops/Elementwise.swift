@@ -30,7 +30,13 @@ enum Elementwise {
             return OpBuild(type, out) { i, o in
                 let a = i[0]!.f32, b = i[1]!.f32, y = o[0].f32
                 switch op {
-                case .add: return { broadcastBinary(a, b, y, plan) { $0 + $1 } }
+                case .add:
+                    // Same-shape operands (residual adds): the C loop, split over the kernel threads when large.
+                    if plan.trivial && plan.full[0] && plan.full[1] {
+                        let n = shapeCount(plan.outShape)
+                        return { cedge_add_f32(n, a, b, y) }
+                    }
+                    return { broadcastBinary(a, b, y, plan) { $0 + $1 } }
                 case .sub: return { broadcastBinary(a, b, y, plan) { $0 - $1 } }
                 case .mul: return { broadcastBinary(a, b, y, plan) { $0 * $1 } }
                 case .div: return { broadcastBinary(a, b, y, plan) { $0 / $1 } }

@@ -237,8 +237,14 @@ AVX2 static void dw_row_avx2(int n, int taps, const float *const *src, const flo
     }
 }
 
+#define WINO_ATTR AVX2
+#define WINO_VB 32
+#define WINO_NAME(x) x##_avx2
+#include "../winograd_f43_body.h"
+
 const cedge_isa cedge_isa_avx2 = {
     .name = "avx2-fma", .mr = MR, .nr = NR, .kc = 256, .mc = 144, .nc = 1024,
     .ukernel = ukernel_6x16, .ukernel_indirect = ukernel_6x16_indirect, .dot = dot_avx2, .axpy = axpy_avx2, .dw_row = dw_row_avx2,
+    .wino_in = wino_in_avx2, .wino_out = wino_out_avx2,
 };
 #endif

@@ -257,5 +257,6 @@ const cedge_isa cedge_isa_avx512 = {
     .name = "avx512", .mr = MR, .nr = NR, .kc = 384, .mc = 128, .nc = 1024,
     .ukernel = ukernel_8x32, .ukernel_indirect = ukernel_8x32_indirect, .dot = dot_avx512, .axpy = axpy_avx512,
     .dw_row = dw_row_avx512,
+    .wino_in = cedge_wino_in_avx512, .wino_out = cedge_wino_out_avx512,
 };
 #endif

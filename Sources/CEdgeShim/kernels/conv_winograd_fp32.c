@@ -1,0 +1,299 @@
+// Winograd F(4x4, 3x3) for 3x3 stride-1 convolutions: each 4x4 output tile costs 36 multiplies per channel
+// pair instead of 144, which on the models' 28x28 and 14x14 layers more than pays for the transforms.
+//
+// Two layouts of the 36 per-point GEMMs M[xi] (K x tiles) = U[xi] (K x C) * V[xi] (C x tiles):
+// - tiles in lanes (CEDGE_WINO_TILES, many tiles): blocks of up to NR tiles (the ISA's micro-kernel width) are
+//   transformed into 36 packed B panels (C rows of NR lanes), the micro-kernel multiplies each with that
+//   point's transformed weights (MR-row A panels), and MR output channels at a time are transformed back,
+//   with the conv epilogue, and scattered into y. A block's data stays in L2; blocks are tasks for the pool.
+// - output channels in lanes (CEDGE_WINO_CHANNELS, at most MR tiles: a 7x7 layer at batch 1 has 4): the few
+//   tiles are the micro-kernel's rows (A) and the transformed weights its NR-lane B panels, so no lane is
+//   spent on tiles that do not exist; panels of NR output channels are the pool's tasks.
+#include <string.h>
+
+#include "kernels_internal.h"
+
+static inline int imin(int a, int b) { return a < b ? a : b; }
+static inline int ceil_div(int a, int b) { return (a + b - 1) / b; }
+
+#define WINO_T 4    // output tile
+#define WINO_A 6    // input tile (T + 3 - 1)
+#define WINO_XI 36  // transform points
+
+// Lane columns the micro-kernel computes for a block of nt tiles: whole vectors of NR / 2.
+static int lane_cols(int nt, int nr) {
+    const int half = nr / 2 > 0 ? nr / 2 : nr;
+    return ceil_div(nt, half) * half;
+}
+
+static void plan_blocks(int tiles, int nr, int *nblocks, int *per_block) {
+    *nblocks = ceil_div(tiles, nr);
+    *per_block = ceil_div(tiles, *nblocks);
+}
+
+int cedge_wino_plan(const cedge_isa *isa, const cedge_conv_desc *d, const cedge_geom3 *g) {
+    const int groups = d->groups > 0 ? d->groups : 1;
+    if (!isa || !isa->wino_in || !isa->wino_out || isa->nr > 64 || isa->mr > 16 || groups != 1 || d->batch <= 0)
+        return 0;
+    if (g->ker[0] != 1 || g->out[0] != 1 || g->in[0] != 1 || g->ker[1] != 3 || g->ker[2] != 3) return 0;
+    for (int i = 1; i < 3; i++)
+        if (g->str[i] != 1 || g->dil[i] != 1 || g->pad[i] < 0 || g->pad[i] > 2) return 0;
+    // Few input channels: the GEMM's inner dimension is C, too short to amortise the transforms.
+    if (d->in_channels < 8 || d->out_channels < 1 || g->out[1] < 1 || g->out[2] < 1) return 0;
+    if (g->out[1] * g->out[2] == 1) return 0;   // the single-cell dot-product path takes it
+    // Cost in lane-MACs per (input, output) channel pair, against the shifted-window GEMM's 9 rows over the
+    // pitch-padded span in whole NR tiles; the transforms are counted as doubling the Winograd GEMM.
+    const int tiles = d->batch * ceil_div(g->out[1], WINO_T) * ceil_div(g->out[2], WINO_T);
+    const int span = (g->out[1] - 1) * (g->out[2] + 2) + g->out[2];
+    const double direct = 9.0 * d->batch * (double)ceil_div(span, isa->nr) * isa->nr;
+    if (tiles <= isa->mr) return 2.0 * WINO_XI * tiles < direct ? CEDGE_WINO_CHANNELS : 0;
+    int nblocks, per;
+    plan_blocks(tiles, isa->nr, &nblocks, &per);
+    const double wino = 2.0 * WINO_XI * (double)(nblocks - 1) * lane_cols(per, isa->nr) +
+                        2.0 * WINO_XI * lane_cols(tiles - (nblocks - 1) * per, isa->nr);
+    return wino < direct ? CEDGE_WINO_TILES : 0;
+}
+
+// Tiles in lanes: per point, ceil(K / MR) A panels of C x MR. Channels in lanes: per point, ceil(K / NR) B
+// panels of C x NR.
+static int panel_rows(const cedge_isa *isa, int mode) { return mode == CEDGE_WINO_CHANNELS ? isa->nr : isa->mr; }
+
+size_t cedge_wino_packed_floats(const cedge_isa *isa, int mode, int k, int c) {
+    const int pr = panel_rows(isa, mode);
+    return (size_t)WINO_XI * ceil_div(k, pr) * pr * (size_t)c;
+}
+
+// U = G g G^T per (out channel, in channel), in double, packed per transform point in the mode's panels
+// (channels past K zero).
+void cedge_wino_pack(const cedge_isa *isa, int mode, const float *w, int k, int c, float *dst) {
+    static const double G[WINO_A][3] = {{1.0 / 4, 0, 0},
+                                        {-1.0 / 6, -1.0 / 6, -1.0 / 6},
+                                        {-1.0 / 6, 1.0 / 6, -1.0 / 6},
+                                        {1.0 / 24, 1.0 / 12, 1.0 / 6},
+                                        {1.0 / 24, -1.0 / 12, 1.0 / 6},
+                                        {0, 0, 1}};
+    const int pr = panel_rows(isa, mode), np = ceil_div(k, pr);
+    memset(dst, 0, cedge_wino_packed_floats(isa, mode, k, c) * sizeof(float));
+    for (int o = 0; o < k; o++)
+        for (int i = 0; i < c; i++) {
+            const float *g = w + ((size_t)o * c + i) * 9;
+            double t[WINO_A][3];   // G g
+            for (int a = 0; a < WINO_A; a++)
+                for (int col = 0; col < 3; col++)
+                    t[a][col] = G[a][0] * g[col] + G[a][1] * g[3 + col] + G[a][2] * g[6 + col];
+            for (int a = 0; a < WINO_A; a++)
+                for (int b = 0; b < WINO_A; b++) {
+                    const double u = t[a][0] * G[b][0] + t[a][1] * G[b][1] + t[a][2] * G[b][2];
+                    const size_t xi = (size_t)a * WINO_A + b;
+                    dst[((xi * np + o / pr) * c + i) * pr + o % pr] = (float)u;
+                }
+        }
+}
+
+typedef struct {
+    const cedge_isa *isa;
+    const cedge_geom3 *g;
+    const float *xp;   // zero-padded input planes [batch * C][PH][PW]
+    const float *x;
+    const float *u;
+    const float *scale, *shift;
+    float *y;
+    int C, K, KP, TH, TW, tiles, PH, PW, per_block, ksplit, clamp;
+    float cmin, cmax;
+    // Channels in lanes: the tiles' transformed input (per point, C k-steps of MR lanes) and the products
+    // (per point, one row of KQ * NR channels per tile).
+    const float *v;
+    float *mt;
+    size_t vs, mts;
+    int KQ;
+} wino_ctx;
+
+// Channel plane `plane` into its zero border: input cell (h, w) at (h + pad_h, w + pad_w); cells past PH x PW
+// are never read by a tile.
+static void wino_pad_task(void *vctx, int plane, int tid) {
+    (void)tid;
+    const wino_ctx *c = vctx;
+    const cedge_geom3 *g = c->g;
+    float *dst = (float *)c->xp + (size_t)plane * c->PH * c->PW;
+    const float *src = c->x + (size_t)plane * g->in_plane;
+    memset(dst, 0, (size_t)c->PH * c->PW * sizeof(float));
+    const int nh = imin(g->in[1], c->PH - g->pad[1]), nw = imin(g->in[2], c->PW - g->pad[2]);
+    if (nw <= 0) return;
+    for (int h = 0; h < nh; h++)
+        memcpy(dst + (size_t)(h + g->pad[1]) * c->PW + g->pad[2], src + (size_t)h * g->in[2], (size_t)nw * sizeof(float));
+}
+
+static void wino_block_task(void *vctx, int task, int tid) {
+    const wino_ctx *c = vctx;
+    const cedge_isa *isa = c->isa;
+    const int NR = isa->nr, MR = isa->mr, C = c->C;
+    const int blk = task / c->ksplit, part = task % c->ksplit;
+    const int t0 = blk * c->per_block, nt = imin(c->per_block, c->tiles - t0);
+    const int OH = c->g->out[1], OW = c->g->out[2], per_image = c->TH * c->TW;
+    const size_t plane = (size_t)c->PH * c->PW;
+    // The 36 points' panels are written (and read back) together: strides of a multiple of 4 KB would put all
+    // 36 in one L1 set, so each is padded by a cache line (which keeps the 64-byte alignment).
+    const size_t vs = (size_t)C * NR + 16, ms = (size_t)MR * NR + 16;
+    float *v = cedge_scratch(tid, CEDGE_SCR_PACK_B, WINO_XI * vs);
+    float *mb = cedge_scratch(tid, CEDGE_SCR_PACK_A, WINO_XI * ms);
+    float *stage = cedge_scratch(tid, CEDGE_SCR_AUX, (size_t)WINO_XI * NR);
+    // Where each lane's tile starts: its input window in the padded planes, its output cell in y. Lanes past
+    // nt repeat the last tile (computed, never stored), so the transforms need no special case.
+    const float *src[64];
+    float *dst[64];
+    unsigned char rows[64], cols[64];
+    for (int l = 0; l < NR; l++) {
+        const int t = t0 + imin(l, nt - 1), n = t / per_image, ty = (t % per_image) / c->TW, tx = t % c->TW;
+        src[l] = c->xp + (size_t)n * C * plane + (size_t)(ty * WINO_T) * c->PW + (size_t)tx * WINO_T;
+        dst[l] = c->y + (size_t)n * c->K * OH * OW + (size_t)(ty * WINO_T) * OW + (size_t)tx * WINO_T;
+        rows[l] = (unsigned char)imin(WINO_T, OH - ty * WINO_T);
+        cols[l] = (unsigned char)imin(WINO_T, OW - tx * WINO_T);
+    }
+    // Only whole 16-lane groups holding tiles are transformed (16: a multiple of every ISA's vector width).
+    const int lanes = imin(NR, ceil_div(nt, 16) * 16);
+    for (int ch = 0; ch < C; ch++)
+        isa->wino_in(lanes, src, (size_t)ch * plane, (size_t)c->PW, stage, v + (size_t)ch * NR, vs);
+    const cedge_ukp plain = {0, 0.0f, NULL, 0, 0.0f, 0.0f, NULL};
+    const int kp0 = (int)((long)part * c->KP / c->ksplit), kp1 = (int)((long)(part + 1) * c->KP / c->ksplit);
+    for (int kp = kp0; kp < kp1; kp++) {
+        const int m = imin(MR, c->K - kp * MR);
+        for (int xi = 0; xi < WINO_XI; xi++)
+            isa->ukernel(m, nt, C, c->u + ((size_t)xi * c->KP + kp) * C * MR, v + xi * vs, mb + xi * ms, (size_t)NR,
+                         &plain);
+        for (int r = 0; r < m; r++) {
+            const int oc = kp * MR + r;
+            const cedge_wino_epi e = {c->scale != NULL, c->clamp, c->scale ? c->scale[oc] : 1.0f,
+                                      c->shift ? c->shift[oc] : 0.0f, c->cmin, c->cmax, NULL, NULL};
+            isa->wino_out(lanes, nt, mb + (size_t)r * NR, ms, &e, dst, (size_t)oc * OH * OW, (size_t)OW,
+                          rows, cols, stage);
+        }
+    }
+}
+
+// Lane (tile, padded-plane window, output cell) bookkeeping of tile t.
+static void tile_at(const wino_ctx *c, int t, const float **src, size_t *dst, unsigned char *rows,
+                    unsigned char *cols) {
+    const int OH = c->g->out[1], OW = c->g->out[2], per_image = c->TH * c->TW;
+    const int n = t / per_image, ty = (t % per_image) / c->TW, tx = t % c->TW;
+    *src = c->xp + (size_t)n * c->C * c->PH * c->PW + (size_t)(ty * WINO_T) * c->PW + (size_t)tx * WINO_T;
+    *dst = (size_t)n * c->K * OH * OW + (size_t)(ty * WINO_T) * OW + (size_t)tx * WINO_T;
+    *rows = (unsigned char)imin(WINO_T, OH - ty * WINO_T);
+    *cols = (unsigned char)imin(WINO_T, OW - tx * WINO_T);
+}
+
+// Channels in lanes, output channels [jp * NR, +NR): the 36 products, then each tile's outputs.
+static void wino_channels_task(void *vctx, int jp, int tid) {
+    const wino_ctx *c = vctx;
+    const cedge_isa *isa = c->isa;
+    const int NR = isa->nr, k0 = jp * NR, n = imin(NR, c->K - k0), T = c->tiles;
+    const size_t OHW = (size_t)c->g->out[1] * c->g->out[2], pitch = (size_t)c->KQ * NR;
+    const cedge_ukp plain = {0, 0.0f, NULL, 0, 0.0f, 0.0f, NULL};
+    for (int xi = 0; xi < WINO_XI; xi++)
+        isa->ukernel(T, n, c->C, c->v + xi * c->vs, c->u + ((size_t)xi * c->KQ + jp) * c->C * NR,
+                     c->mt + xi * c->mts + k0, pitch, &plain);
+    float *stage = cedge_scratch(tid, CEDGE_SCR_AUX, (size_t)WINO_T * WINO_T * NR);
+    float *dst[64];
+    unsigned char rows[64], cols[64];
+    const cedge_wino_epi e = {c->scale != NULL, c->clamp, 1.0f, 0.0f, c->cmin, c->cmax,
+                              c->scale ? c->scale + k0 : NULL, c->shift ? c->shift + k0 : NULL};
+    for (int t = 0; t < T; t++) {
+        const float *src;
+        size_t off;
+        unsigned char r, q;
+        tile_at(c, t, &src, &off, &r, &q);
+        for (int l = 0; l < NR; l++) {
+            dst[l] = c->y + off + (size_t)(k0 + imin(l, n - 1)) * OHW;
+            rows[l] = r;
+            cols[l] = q;
+        }
+        isa->wino_out(NR, n, c->mt + t * pitch + k0, c->mts, &e, dst, 0, (size_t)c->g->out[2], rows, cols, stage);
+    }
+}
+
+#define CHAN_LANES 16    // wino_in's lane count in the channels-in-lanes layout: a multiple of every ISA's WL
+#define CHAN_PER_TASK 16
+
+// Channels in lanes: transforms input channels [16 * task, +16) of the (at most MR) tiles. Each channel's 16
+// lanes are written at an MR-float step, spilling into the next channel, which is written after it; the last
+// channel of the task goes through `stage` instead, so tasks never write each other's channels.
+static void wino_chan_in_task(void *vctx, int task, int tid) {
+    const wino_ctx *c = vctx;
+    const cedge_isa *isa = c->isa;
+    const int MR = isa->mr, c0 = task * CHAN_PER_TASK, c1 = imin(c->C, c0 + CHAN_PER_TASK);
+    const size_t plane = (size_t)c->PH * c->PW;
+    float *stage = cedge_scratch(tid, CEDGE_SCR_AUX, (size_t)WINO_XI * CHAN_LANES * 2);
+    float *last = stage + (size_t)WINO_XI * CHAN_LANES;
+    const float *src[CHAN_LANES];
+    for (int l = 0; l < CHAN_LANES; l++) {
+        size_t off;
+        unsigned char r, q;
+        tile_at(c, imin(l, c->tiles - 1), &src[l], &off, &r, &q);
+    }
+    float *v = (float *)c->v;
+    for (int ch = c0; ch < c1 - 1; ch++)
+        isa->wino_in(CHAN_LANES, src, (size_t)ch * plane, (size_t)c->PW, stage, v + (size_t)ch * MR, c->vs);
+    isa->wino_in(CHAN_LANES, src, (size_t)(c1 - 1) * plane, (size_t)c->PW, stage, last, CHAN_LANES);
+    for (int xi = 0; xi < WINO_XI; xi++)
+        memcpy(v + xi * c->vs + (size_t)(c1 - 1) * MR, last + (size_t)xi * CHAN_LANES, (size_t)MR * sizeof(float));
+}
+
+// Channels in lanes: the tiles' input transform, then the output-channel panels, both on the pool.
+static void wino_channels(wino_ctx *c) {
+    const cedge_isa *isa = c->isa;
+    const int NR = isa->nr;
+    c->vs = (size_t)c->C * isa->mr + CHAN_LANES;
+    c->v = cedge_scratch(0, CEDGE_SCR_WINO_V, WINO_XI * c->vs);
+    c->KQ = ceil_div(c->K, NR);
+    c->mts = (size_t)c->tiles * c->KQ * NR + 16;
+    c->mt = cedge_scratch(0, CEDGE_SCR_WINO_M, WINO_XI * c->mts);
+    // Channels past K (last panel) are computed from whatever the rows hold: keep them finite.
+    if (c->K % NR) memset(c->mt, 0, WINO_XI * c->mts * sizeof(float));
+    cedge_parallel_for(ceil_div(c->C, CHAN_PER_TASK), wino_chan_in_task, c);
+    cedge_parallel_for(c->KQ, wino_channels_task, c);
+}
+
+void cedge_wino_conv(const cedge_isa *isa, int mode, const cedge_conv_desc *d, const cedge_geom3 *g,
+                     const float *x, const float *w, const float *upacked, const float *scale, const float *shift,
+                     float *y) {
+    wino_ctx c;
+    memset(&c, 0, sizeof c);
+    c.isa = isa;
+    c.g = g;
+    c.x = x;
+    c.C = d->in_channels;
+    c.K = d->out_channels;
+    c.KP = ceil_div(c.K, isa->mr);
+    c.TH = ceil_div(g->out[1], WINO_T);
+    c.TW = ceil_div(g->out[2], WINO_T);
+    c.tiles = d->batch * c.TH * c.TW;
+    c.PH = c.TH * WINO_T + 2;
+    c.PW = c.TW * WINO_T + 2;
+    c.scale = scale;
+    c.shift = shift;
+    c.y = y;
+    c.clamp = cedge_clamp_active(d->clamp_min, d->clamp_max);
+    c.cmin = d->clamp_min;
+    c.cmax = d->clamp_max;
+    if (!upacked) {
+        float *u = cedge_scratch(0, CEDGE_SCR_APACK, cedge_wino_packed_floats(isa, mode, c.K, c.C));
+        cedge_wino_pack(isa, mode, w, c.K, c.C, u);
+        upacked = u;
+    }
+    c.u = upacked;
+    // Slack: a window row is read 8 floats wide.
+    const size_t padded = (size_t)d->batch * c.C * c.PH * c.PW;
+    float *xp = cedge_scratch(0, CEDGE_SCR_SHARED, padded + 8);
+    memset(xp + padded, 0, 8 * sizeof(float));
+    c.xp = xp;
+    cedge_parallel_copy(d->batch * c.C, wino_pad_task, &c, padded);
+    if (mode == CEDGE_WINO_CHANNELS) {
+        wino_channels(&c);
+        return;
+    }
+    int nblocks;
+    plan_blocks(c.tiles, isa->nr, &nblocks, &c.per_block);
+    // Fewer blocks than threads: split the output channels too (each part transforms its block's input).
+    const int width = cedge_pool_width();
+    c.ksplit = nblocks < width ? imin(c.KP, ceil_div(width, nblocks)) : 1;
+    cedge_parallel_for(nblocks * c.ksplit, wino_block_task, &c);
+}
