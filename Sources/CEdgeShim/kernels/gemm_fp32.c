@@ -354,8 +354,6 @@ void cedge_gemm_pack_a(const cedge_isa *isa, const cedge_gemm_problem *p, float 
     const int MR = isa->mr, k = p->k;
     const int kc_step = balanced_block(k, isa->kc, 1);
     const size_t mpad = (size_t)round_up(p->m, MR);
-    // Binary16 panels: read as they are by a native fp16 kernel, or widened block by block into apack.
-    const int native16 = p->apacked16 && isa->ukernel_f16a && cedge_half_native();
     for (int pc = 0; pc < k; pc += kc_step) pack_a(p, MR, 0, p->m, pc, imin(kc_step, k - pc), dst + (size_t)pc * mpad);
 }
 
