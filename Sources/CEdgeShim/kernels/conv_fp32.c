@@ -255,9 +255,11 @@ static void phase_task(void *vctx, int chan, int tid) {
     for (int id = 0; id < g->in[0]; id++) {
         const int pd = id + g->pad[0], rd = pd % sd, qd = pd / sd;
         if (qd >= QD || !c->used[0][rd]) continue;
-        for (int ih = 0; ih < g->in[1]; ih++) {
-            const int ph = ih + g->pad[1], rh = ph % sh, qh = ph / sh;
-            if (qh >= QH || !c->used[1][rh]) continue;
+        // Row phase and position tracked incrementally (a division per row showed up in profiles).
+        int rh = g->pad[1] % sh, qh = g->pad[1] / sh;
+        for (int ih = 0; ih < g->in[1]; ih++, rh = rh + 1 == sh ? 0 : rh + 1, qh += rh == 0) {
+            if (qh >= QH) break;
+            if (!c->used[1][rh]) continue;
             const float *restrict row = xin + ((size_t)id * g->in[1] + ih) * IW;
             float *base = dst + ((size_t)rd * sh + rh) * sw * c->qplane + ((size_t)qd * QH + qh) * QW;
             for (int rw = 0; rw < sw; rw++) {
