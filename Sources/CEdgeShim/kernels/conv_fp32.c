@@ -61,6 +61,17 @@ void cedge_geom_from_pool(const cedge_pool_desc *d, cedge_geom3 *g) {
     geom_finish(g);
 }
 
+void cedge_pad_plane(const cedge_geom3 *g, const float *src, float *dst, int D, int H, int W) {
+    memset(dst, 0, (size_t)D * H * W * sizeof(float));
+    const int nd = imin(g->in[0], D - g->pad[0]), nh = imin(g->in[1], H - g->pad[1]);
+    const int nw = imin(g->in[2], W - g->pad[2]);
+    if (nw <= 0) return;
+    for (int id = 0; id < nd; id++)
+        for (int ih = 0; ih < nh; ih++)
+            memcpy(dst + ((size_t)(id + g->pad[0]) * H + ih + g->pad[1]) * W + g->pad[2],
+                   src + ((size_t)id * g->in[1] + ih) * g->in[2], (size_t)nw * sizeof(float));
+}
+
 static inline float clampf(float v, float lo, float hi) {
     v = v < lo ? lo : v;
     return v > hi ? hi : v;
@@ -229,15 +240,7 @@ static void phase_task(void *vctx, int chan, int tid) {
     const float *xin = c->x + (size_t)chan * g->in_plane;
     float *dst = c->phases + (size_t)chan * c->chan_stride;
     if (sd == 1 && sh == 1 && sw == 1) {
-        memset(dst, 0, c->qplane * sizeof(float));
-        // Input cells land at +pad; cells past the padded extent are never read by any window.
-        const int nd = imin(g->in[0], QD - g->pad[0]), nh = imin(g->in[1], QH - g->pad[1]);
-        const int nw = imin(IW, QW - g->pad[2]);
-        if (nw > 0)
-            for (int id = 0; id < nd; id++)
-                for (int ih = 0; ih < nh; ih++)
-                    memcpy(dst + ((size_t)(id + g->pad[0]) * QH + ih + g->pad[1]) * QW + g->pad[2],
-                           xin + ((size_t)id * g->in[1] + ih) * IW, (size_t)nw * sizeof(float));
+        cedge_pad_plane(g, xin, dst, QD, QH, QW);
         return;
     }
     for (int rd = 0; rd < sd; rd++)
@@ -431,13 +434,7 @@ static void dw_task(void *vctx, int in_plane, int tid) {
     const float *xp = xin;
     if (c->copy) {
         float *buf = cedge_scratch(tid, CEDGE_SCR_AUX, (size_t)PD * PH * PW);
-        memset(buf, 0, (size_t)PD * PH * PW * sizeof(float));
-        const int nd = imin(g->in[0], PD - g->pad[0]), nh = imin(g->in[1], PH - g->pad[1]);
-        const int nw = imax(0, imin(g->in[2], PW - g->pad[2]));
-        for (int id = 0; id < nd; id++)
-            for (int ih = 0; ih < nh; ih++)
-                memcpy(buf + ((size_t)(id + g->pad[0]) * PH + ih + g->pad[1]) * PW + g->pad[2],
-                       xin + ((size_t)id * g->in[1] + ih) * g->in[2], (size_t)nw * sizeof(float));
+        cedge_pad_plane(g, xin, buf, PD, PH, PW);
         xp = buf;
     }
     const size_t ptr_floats = (sizeof(const float *) + sizeof(float) - 1) / sizeof(float);

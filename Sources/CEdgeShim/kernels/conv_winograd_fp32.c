@@ -114,13 +114,7 @@ static void wino_pad_task(void *vctx, int plane, int tid) {
     (void)tid;
     const wino_ctx *c = vctx;
     const cedge_geom3 *g = c->g;
-    float *dst = (float *)c->xp + (size_t)plane * c->PH * c->PW;
-    const float *src = c->x + (size_t)plane * g->in_plane;
-    memset(dst, 0, (size_t)c->PH * c->PW * sizeof(float));
-    const int nh = imin(g->in[1], c->PH - g->pad[1]), nw = imin(g->in[2], c->PW - g->pad[2]);
-    if (nw <= 0) return;
-    for (int h = 0; h < nh; h++)
-        memcpy(dst + (size_t)(h + g->pad[1]) * c->PW + g->pad[2], src + (size_t)h * g->in[2], (size_t)nw * sizeof(float));
+    cedge_pad_plane(g, c->x + (size_t)plane * g->in_plane, (float *)c->xp + (size_t)plane * c->PH * c->PW, 1, c->PH, c->PW);
 }
 
 static void wino_block_task(void *vctx, int task, int tid) {

@@ -179,6 +179,9 @@ typedef struct {
 } cedge_geom3;
 void cedge_geom_from_conv(const cedge_conv_desc *d, cedge_geom3 *g);
 void cedge_geom_from_pool(const cedge_pool_desc *d, cedge_geom3 *g);
+// One input plane (g's extents) copied into a zero-filled D x H x W buffer at +pad, as the windowed conv paths
+// read it without bounds checks; cells past the buffer are dropped (no window reads them).
+void cedge_pad_plane(const cedge_geom3 *g, const float *src, float *dst, int D, int H, int W);
 
 // ---- Winograd F(4x4, 3x3) convolution ------------------------------------------------------------------
 // Which Winograd layout this conv takes on `isa` (3x3, stride 1, groups 1, and cheaper than the GEMM path),
