@@ -1,6 +1,7 @@
 // int8 convolution kernels: every dot path this CPU runs (generic C, AVX2, NEON, NEON dot product) against
 // the definition loops in cedge_qconv_reference, bit for bit, on random and edge-case shapes.
 import CEdgeShim
+import Glibc
 import XCTest
 
 final class QuantKernelTests: XCTestCase {
@@ -54,8 +55,10 @@ final class QuantKernelTests: XCTestCase {
         ["generic", "avx2", "avx512-vnni", "neon", "neon-dotprod"].filter { cedge_qkernel_select($0) == 0 }
     }
 
-    /// Runs one case on every path and compares the output bytes with the reference.
-    func check(_ c: Case, seed: UInt64, line: UInt = #line) {
+    /// Runs one case on every path and compares the output bytes with the reference. With `guardPage` the
+    /// kernels read the input from memory that ends where an unmapped page begins, so a read past the input's
+    /// last byte faults instead of passing unseen.
+    func check(_ c: Case, seed: UInt64, guardPage: Bool = false, line: UInt = #line) {
         var rng = KernelRNG(seed: seed)
         var d = desc(c)
         let inCount = c.batch * c.inC * c.size.reduce(1, *)
@@ -76,15 +79,51 @@ final class QuantKernelTests: XCTestCase {
         var packed = [Int8](repeating: 0, count: cedge_qconv_packed_bytes(&d))
         var rowsum = [Int32](repeating: 0, count: cedge_qconv_rowsum_count(&d))
         cedge_qconv_pack(&d, w, &packed, &rowsum)
+        let input = guardPage ? GuardedBytes(x) : nil
         for path in paths() {
             XCTAssertEqual(cedge_qkernel_select(path), 0)
             for threads in [1, 2] {
                 cedge_set_threads(Int32(threads))
                 var got = [UInt8](repeating: 0xEE, count: outBytes)
-                cedge_qconv_run(&d, x, packed, rowsum, mult, bias, &got)
+                if let input { cedge_qconv_run(&d, input.start, packed, rowsum, mult, bias, &got) }
+                else { cedge_qconv_run(&d, x, packed, rowsum, mult, bias, &got) }
                 XCTAssertEqual(got, want, "path \(path), \(threads) threads, case \(c)", line: line)
             }
         }
+    }
+
+    /// Bytes whose last one sits just before a PROT_NONE page.
+    final class GuardedBytes {
+        let base: UnsafeMutableRawPointer, length: Int, start: UnsafeMutableRawPointer
+        init(_ bytes: [UInt8]) {
+            let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+            let dataPages = (bytes.count + page - 1) / page
+            length = (dataPages + 1) * page
+            base = mmap(nil, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)!
+            precondition(base != MAP_FAILED && mprotect(base + dataPages * page, page, PROT_NONE) == 0)
+            start = base + dataPages * page - bytes.count
+            bytes.withUnsafeBytes { start.copyMemory(from: $0.baseAddress!, byteCount: bytes.count) }
+        }
+        deinit { munmap(base, length) }
+    }
+
+    func testInputEndingAtAnUnmappedPage() {
+        // The direct path's repack reads whole 16-column vector steps past a row's end while the tensor goes on;
+        // at the tensor's end it must stop. Widths that leave partial steps, both strides, window quads, Gemm.
+        var c = Case(); c.inC = 5; c.outC = 9; c.size = [3, 37]
+        check(c, seed: 30, guardPage: true)                      // stride 1: 16 + 16 + 5 columns
+        c.inKind = CEDGE_Q_INT8; c.inZero = -3
+        check(c, seed: 31, guardPage: true)
+        c = Case(); c.inC = 6; c.size = [5, 29]; c.stride = [2, 2]; c.batch = 2
+        check(c, seed: 32, guardPage: true)                      // stride 2: 32 bytes read per 16 columns
+        c = Case(); c.inC = 16; c.outC = 32; c.size = [14, 14]; c.kernel = [1, 1]; c.pad = [0, 0]; c.stride = [2, 2]
+        check(c, seed: 33, guardPage: true)                      // ResNet shortcut
+        c = Case(); c.inC = 1; c.outC = 16; c.size = [6, 30]
+        check(c, seed: 34, guardPage: true)                      // one input channel: the padded window row
+        c = Case(); c.inC = 37; c.outC = 3; c.kernel = [1, 1]; c.pad = [0, 0]; c.size = [1, 1]; c.batch = 5
+        check(c, seed: 35, guardPage: true)                      // Gemm-like
+        c = Case(); c.inC = 3; c.size = [4, 7]; c.batch = 3
+        check(c, seed: 36, guardPage: true)                      // narrower than one vector step
     }
 
     func testReferenceMatchesHandComputedValue() {
@@ -137,6 +176,10 @@ final class QuantKernelTests: XCTestCase {
         check(c, seed: 13)                                       // the classifier Gemm at batch 32
         c = Case(); c.inC = 3; c.outC = 5; c.size = [3, 4, 5]; c.kernel = [2, 3, 3]; c.stride = [1, 1, 1]; c.pad = [1, 1, 1]; c.dilation = [1, 1, 1]
         check(c, seed: 14)                                       // 3-D: the im2col path
+        c = Case(); c.inC = 7; c.outC = 9; c.size = [6, 45]; c.stride = [2, 2]; c.pad = [1, 2]
+        check(c, seed: 15)                                       // stride 2 over wide rows: whole and partial steps
+        c = Case(); c.inC = 1; c.outC = 8; c.size = [5, 41]; c.kernel = [3, 7]; c.pad = [1, 3]; c.dilation = [1, 2]
+        check(c, seed: 16)                                       // window quads, stride 1, dilated, wide
     }
 
     func testRandomShapes() {

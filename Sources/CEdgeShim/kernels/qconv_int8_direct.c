@@ -124,18 +124,28 @@ typedef struct {
     uint8_t *y;
     size_t out_elem;
     uint8_t flip, zdom;
+    const uint8_t *x_end;                 // one past the input tensor's last byte
+    const uint8_t *blank, *blank_end;     // this task's blank row (set per task)
+    size_t pad_bytes;                     // window mode: bytes of the zero-padded row
     cedge_qdirect_fn kernel;
     cedge_qdirect_args args;
 } djob;
 
-// dst[4 q + l] = r_l[q] ^ flip for q < n: four channel rows into quads, 16 columns per step with SSE2
-// unpacks or one NEON vst4 (the repack of a 3x3 layer costs as much as its requantizing store otherwise).
+// Bytes a whole vector step may read past the last byte a row segment uses (the stride-2 step reads 32 for 16
+// columns) and write past the last column; the repack buffer and the blank row carry this much slack.
+#define QPACK_SLACK 64
+
+// dst[4 q + l] = r_l[q] ^ flip for q < n: four channel rows into quads, 16 columns per step with SSE2 unpacks
+// or one NEON vst4 (the repack of a 3x3 layer costs as much as its requantizing store otherwise). With
+// `over` the last, partial step is a whole one too: it reads up to 15 bytes past each row's n-th and writes up
+// to 60 bytes past dst's 4 n-th, which the caller allows; narrow rows (14 or 7 columns) then take no scalar step.
 static void interleave4(uint8_t *dst, const uint8_t *r0, const uint8_t *r1, const uint8_t *r2, const uint8_t *r3,
-                        int n, uint8_t flip) {
+                        int n, uint8_t flip, int over) {
     int q = 0;
+    const int vec_end = over ? n : n - 15;
 #if defined(__x86_64__)
     const __m128i f = _mm_set1_epi8((char)flip);
-    for (; q + 16 <= n; q += 16) {
+    for (; q < vec_end; q += 16) {
         const __m128i a = _mm_xor_si128(_mm_loadu_si128((const __m128i *)(r0 + q)), f);
         const __m128i b = _mm_xor_si128(_mm_loadu_si128((const __m128i *)(r1 + q)), f);
         const __m128i c = _mm_xor_si128(_mm_loadu_si128((const __m128i *)(r2 + q)), f);
@@ -150,7 +160,7 @@ static void interleave4(uint8_t *dst, const uint8_t *r0, const uint8_t *r1, cons
     }
 #elif defined(__ARM_NEON)
     const uint8x16_t f = vdupq_n_u8(flip);
-    for (; q + 16 <= n; q += 16) {
+    for (; q < vec_end; q += 16) {
         uint8x16x4_t v;
         v.val[0] = veorq_u8(vld1q_u8(r0 + q), f);
         v.val[1] = veorq_u8(vld1q_u8(r1 + q), f);
@@ -158,6 +168,8 @@ static void interleave4(uint8_t *dst, const uint8_t *r0, const uint8_t *r1, cons
         v.val[3] = veorq_u8(vld1q_u8(r3 + q), f);
         vst4q_u8(dst + (size_t)q * 4, v);
     }
+#else
+    (void)vec_end;
 #endif
     for (; q < n; q++) {
         dst[q * 4 + 0] = r0[q] ^ flip;
@@ -167,21 +179,42 @@ static void interleave4(uint8_t *dst, const uint8_t *r0, const uint8_t *r1, cons
     }
 }
 
-// dst[q] = src[2 q] for q < n (a stride-2 phase of a row). The vector steps read src[2 q + 1] too, so they stop
-// one step early and never touch a byte past src[2 (n - 1)].
-static void gather_stride2(uint8_t *dst, const uint8_t *src, int n) {
+// dst[4 q + l] = r_l[2 q] ^ flip for q < n: a stride-2 column phase of four rows, gathered and interleaved in one
+// pass. A vector step reads 32 bytes of each row for 16 columns, so without `over` the steps stop while the
+// next one would read past r_l[2 (n - 1)]; with it, as interleave4.
+static void interleave4_stride2(uint8_t *dst, const uint8_t *const r[4], int n, uint8_t flip, int over) {
     int q = 0;
+    const int vec_end = over ? n : n - 16;
 #if defined(__x86_64__)
-    const __m128i even = _mm_set1_epi16(0x00FF);
-    for (; q + 16 < n; q += 16) {
-        const __m128i a = _mm_and_si128(_mm_loadu_si128((const __m128i *)(src + 2 * (size_t)q)), even);
-        const __m128i b = _mm_and_si128(_mm_loadu_si128((const __m128i *)(src + 2 * (size_t)q + 16)), even);
-        _mm_storeu_si128((__m128i *)(dst + q), _mm_packus_epi16(a, b));
+    const __m128i even = _mm_set1_epi16(0x00FF), f = _mm_set1_epi8((char)flip);
+    __m128i v[4];
+    for (; q < vec_end; q += 16) {
+        for (int l = 0; l < 4; l++) {
+            const uint8_t *src = r[l] + 2 * (size_t)q;
+            const __m128i a = _mm_and_si128(_mm_loadu_si128((const __m128i *)src), even);
+            const __m128i b = _mm_and_si128(_mm_loadu_si128((const __m128i *)(src + 16)), even);
+            v[l] = _mm_xor_si128(_mm_packus_epi16(a, b), f);
+        }
+        const __m128i ab0 = _mm_unpacklo_epi8(v[0], v[1]), ab1 = _mm_unpackhi_epi8(v[0], v[1]);
+        const __m128i cd0 = _mm_unpacklo_epi8(v[2], v[3]), cd1 = _mm_unpackhi_epi8(v[2], v[3]);
+        __m128i *out = (__m128i *)(dst + (size_t)q * 4);
+        _mm_storeu_si128(out + 0, _mm_unpacklo_epi16(ab0, cd0));
+        _mm_storeu_si128(out + 1, _mm_unpackhi_epi16(ab0, cd0));
+        _mm_storeu_si128(out + 2, _mm_unpacklo_epi16(ab1, cd1));
+        _mm_storeu_si128(out + 3, _mm_unpackhi_epi16(ab1, cd1));
     }
 #elif defined(__ARM_NEON)
-    for (; q + 16 < n; q += 16) vst1q_u8(dst + q, vld2q_u8(src + 2 * (size_t)q).val[0]);
+    const uint8x16_t f = vdupq_n_u8(flip);
+    for (; q < vec_end; q += 16) {
+        uint8x16x4_t v;
+        for (int l = 0; l < 4; l++) v.val[l] = veorq_u8(vld2q_u8(r[l] + 2 * (size_t)q).val[0], f);
+        vst4q_u8(dst + (size_t)q * 4, v);
+    }
+#else
+    (void)vec_end;
 #endif
-    for (; q < n; q++) dst[q] = src[2 * (size_t)q];
+    for (; q < n; q++)
+        for (int l = 0; l < 4; l++) dst[q * 4 + l] = r[l][2 * (size_t)q] ^ flip;
 }
 
 // Whether any tap reads padded row `row` (strided convolutions skip the rows between their windows) or
@@ -200,11 +233,22 @@ static int phase_read(const dplan *p, int ph) {
     return 0;
 }
 
+// Whether the vector steps may read `need` bytes from each of the four row starts: rows of the blank row
+// always may (it carries QPACK_SLACK), rows of the input while they stay inside the input tensor.
+static int rows_readable(const djob *j, const uint8_t *const s[4], size_t need) {
+    for (int l = 0; l < 4; l++)
+        if ((s[l] < j->blank || s[l] >= j->blank_end) && s[l] + need > j->x_end) return 0;
+    return 1;
+}
+
+static size_t round16(int n) { return (size_t)(n + 15) / 16 * 16; }
+
 // Window mode: lane l of output column q in padded row r is input (r - PH, q * SW + (4 * quad + l) * DW - PW).
-static void repack_window(const djob *j, const uint8_t *x, int prow0, int prows, uint8_t *buf, const uint8_t *blank) {
+// With stride 1 the four lanes are the input row shifted by their kernel columns, so the row is padded once
+// (with the zero point) into `pad` and interleaved from four offsets; other strides go a byte at a time.
+static void repack_window(const djob *j, const uint8_t *x, int prow0, int prows, uint8_t *buf, uint8_t *pad) {
     const dplan *p = j->p;
     const uint8_t flip = j->flip, z = j->zdom;
-    (void)blank;
     for (int cq = 0; cq < p->c4; cq++)
         for (int r = 0; r < prows; r++) {
             if (!row_read(p, prow0 + r)) continue;
@@ -215,6 +259,18 @@ static void repack_window(const djob *j, const uint8_t *x, int prow0, int prows,
                 continue;
             }
             const uint8_t *row = x + (size_t)ih * p->in_hs;
+            if (p->SW == 1 && p->in_ws == 1) {
+                memset(pad, z ^ flip, j->pad_bytes);
+                memcpy(pad + p->PW, row, (size_t)p->IW);
+                const uint8_t *s[4];
+                for (int l = 0; l < 4; l++) {
+                    const int kw = cq * 4 + l;
+                    s[l] = kw < p->KW ? pad + (size_t)kw * p->DW : j->blank;
+                }
+                // Rows are written in increasing order, so the last step's overshoot lands on a later row.
+                interleave4(dst, s[0], s[1], s[2], s[3], p->wq, flip, 1);
+                continue;
+            }
             // One lane (kernel column) at a time: columns [qa, qb) read inside the row, without a test.
             for (int l = 0; l < 4; l++) {
                 const int kw = cq * 4 + l, shift = kw * p->DW - p->PW;
@@ -225,27 +281,25 @@ static void repack_window(const djob *j, const uint8_t *x, int prow0, int prows,
                     while (qb < p->OW && qb * p->SW + shift < p->IW) qb++;
                 }
                 for (int q = 0; q < qa; q++) dst[q * 4 + l] = z;
-                if (p->SW == 1 && p->in_ws == 1) {
-                    for (int q = qa; q < qb; q++) dst[q * 4 + l] = row[q + shift] ^ flip;
-                } else {
-                    for (int q = qa; q < qb; q++) dst[q * 4 + l] = row[(size_t)(q * p->SW + shift) * p->in_ws] ^ flip;
-                }
+                for (int q = qa; q < qb; q++) dst[q * 4 + l] = row[(size_t)(q * p->SW + shift) * p->in_ws] ^ flip;
                 for (int q = qb; q < p->wq; q++) dst[q * 4 + l] = z;
             }
         }
 }
 
 // Padded rows [prow0, prow0 + prows) of image b, all channel quads and phases, into buf. Rows outside the
-// image and channels past C read `blank`, a row whose bytes become the zero point, so the interior loop has no
-// branch and compiles to interleaving shuffles.
-static void repack(const djob *j, int b, int prow0, int prows, uint8_t *buf, const uint8_t *blank) {
+// image and channels past C read the blank row, whose bytes become the zero point, so the interior loop has no
+// branch and compiles to interleaving shuffles. Rows are written in increasing address order and each row's
+// right padding after its interior, so a whole last vector step may spill into the next row: that row is
+// written later, or never read.
+static void repack(const djob *j, int b, int prow0, int prows, uint8_t *buf, uint8_t *pad) {
     const dplan *p = j->p;
     const uint8_t *x = j->x + (size_t)b * p->in_img;
     const uint8_t flip = j->flip, z = j->zdom;
     const int wq = p->wq, SW = p->SW, IW = p->IW, PW = p->PW;
     const size_t ws = p->in_ws;
     if (p->window) {
-        repack_window(j, x, prow0, prows, buf, blank);
+        repack_window(j, x, prow0, prows, buf, pad);
         return;
     }
     for (int cq = 0; cq < p->c4; cq++)
@@ -256,38 +310,30 @@ static void repack(const djob *j, int b, int prow0, int prows, uint8_t *buf, con
             while (q0 < wq && q0 * SW + ph - PW < 0) q0++;
             int q1 = q0;
             while (q1 < wq && q1 * SW + ph - PW < IW) q1++;
+            const int n = q1 - q0;
             for (int r = 0; r < prows; r++) {
                 if (!row_read(p, prow0 + r)) continue;
                 uint8_t *dst = buf + ((((size_t)cq * SW + ph) * p->hp + r) * wq) * 4;
                 const int ih = prow0 + r - p->PH;
-                const uint8_t *rows[4];
+                const uint8_t *s[4];
+                const size_t at = (size_t)(q0 * SW + ph - PW) * ws;
                 for (int l = 0; l < 4; l++) {
                     const int c = cq * 4 + l;
-                    rows[l] = (c < p->C && ih >= 0 && ih < p->IH) ? x + (size_t)c * p->in_cs + (size_t)ih * p->in_hs : blank;
+                    s[l] = ((c < p->C && ih >= 0 && ih < p->IH) ? x + (size_t)c * p->in_cs + (size_t)ih * p->in_hs : j->blank) + at;
                 }
                 memset(dst, z, (size_t)q0 * 4);
-                memset(dst + (size_t)q1 * 4, z, (size_t)(wq - q1) * 4);
-                const uint8_t *r0 = rows[0], *r1 = rows[1], *r2 = rows[2], *r3 = rows[3];
+                uint8_t *d = dst + (size_t)q0 * 4;
                 if (SW == 1 && ws == 1) {
-                    const int at = q0 + ph - PW;
-                    interleave4(dst + (size_t)q0 * 4, r0 + at, r1 + at, r2 + at, r3 + at, q1 - q0, flip);
+                    interleave4(d, s[0], s[1], s[2], s[3], n, flip, rows_readable(j, s, round16(n)));
                 } else if (SW == 2 && ws == 1) {
-                    // Gather the phase's columns of each channel row, then interleave, a chunk at a time.
-                    uint8_t tmp[4][256];
-                    for (int qa = q0; qa < q1; qa += 256) {
-                        const int n = q1 - qa < 256 ? q1 - qa : 256;
-                        for (int l = 0; l < 4; l++) gather_stride2(tmp[l], rows[l] + (size_t)(qa * 2 + ph - PW), n);
-                        interleave4(dst + (size_t)qa * 4, tmp[0], tmp[1], tmp[2], tmp[3], n, flip);
-                    }
+                    interleave4_stride2(d, s, n, flip, rows_readable(j, s, 2 * round16(n)));
                 } else {
-                    for (int q = q0; q < q1; q++) {
-                        const size_t iw = (size_t)(q * SW + ph - PW) * ws;
-                        dst[q * 4 + 0] = r0[iw] ^ flip;
-                        dst[q * 4 + 1] = r1[iw] ^ flip;
-                        dst[q * 4 + 2] = r2[iw] ^ flip;
-                        dst[q * 4 + 3] = r3[iw] ^ flip;
+                    for (int q = 0; q < n; q++) {
+                        const size_t iw = (size_t)q * SW * ws;
+                        for (int l = 0; l < 4; l++) d[q * 4 + l] = s[l][iw] ^ flip;
                     }
                 }
+                memset(dst + (size_t)q1 * 4, z, (size_t)(wq - q1) * 4);
             }
         }
 }
@@ -299,13 +345,20 @@ static void direct_task(void *ctx, int task, int tid) {
     const int oh0 = blk * p->rows_per_task;
     const int oh1 = oh0 + p->rows_per_task < p->OH ? oh0 + p->rows_per_task : p->OH;
     const int prows = (oh1 - oh0 - 1) * p->SH + (p->KH - 1) * p->DH + 1;
-    const size_t bytes = (size_t)p->c4 * p->phases * p->hp * p->wq * 4;
+    const size_t bytes = (size_t)p->c4 * p->phases * p->hp * p->wq * 4 + QPACK_SLACK;
     uint8_t *buf = (uint8_t *)cedge_scratch(tid, CEDGE_SCR_PACK_B, (bytes + 3) / 4);
-    // A blank row spans every column a row pointer is read at (IW, or the batch row of a Gemm times C).
-    const size_t blank_bytes = (size_t)p->IW * p->in_ws;
+    // A blank row spans every column a row pointer is read at (IW, or the batch row of a Gemm times C; wq
+    // in window mode), and the slack of the vector steps.
+    size_t blank_bytes = (size_t)p->IW * p->in_ws;
+    if (blank_bytes < (size_t)p->wq) blank_bytes = (size_t)p->wq;
+    blank_bytes += QPACK_SLACK;
     uint8_t *blank = (uint8_t *)cedge_scratch(tid, CEDGE_SCR_AUX, (blank_bytes + 3) / 4);
     memset(blank, j->zdom ^ j->flip, blank_bytes);
-    repack(j, b, oh0 * p->SH, prows, buf, blank);
+    uint8_t *pad = p->window ? (uint8_t *)cedge_scratch(tid, CEDGE_SCR_AUX2, (j->pad_bytes + 3) / 4) : NULL;
+    djob local = *j;   // the task's own blank row; the shared job stays read-only
+    local.blank = blank;
+    local.blank_end = blank + blank_bytes;
+    repack(&local, b, oh0 * p->SH, prows, buf, pad);
 
     uint8_t *yimg = j->y + (size_t)b * p->out_img * j->out_elem;
     for (int t = 0; t < p->ntiles; t++) {
@@ -364,6 +417,12 @@ void cedge_qdirect_run(const cedge_qconv_desc *d, const cedge_geom3 *g, const ce
     j.out_elem = d->out_kind == CEDGE_Q_FLOAT32 ? 4 : 1;
     j.flip = flip;
     j.zdom = (uint8_t)zdom;
+    j.x_end = (const uint8_t *)x + (size_t)(p.images - 1) * p.in_img + (size_t)(p.C - 1) * p.in_cs +
+              (size_t)(p.IH - 1) * p.in_hs + (size_t)(p.IW - 1) * p.in_ws + 1;
+    j.blank = j.blank_end = NULL;
+    // Window mode's padded row: the input row at PW, and every column a lane's vector steps read.
+    const size_t lanes_read = (size_t)(p.KW - 1) * p.DW + round16(p.wq);
+    j.pad_bytes = ((size_t)p.PW + p.IW > lanes_read ? (size_t)p.PW + p.IW : lanes_read) + QPACK_SLACK;
     j.kernel = path->fn;
     j.args = (cedge_qdirect_args){p.ntaps, off, d->out_kind, d->out_zero, d->out_lo, d->out_hi, p.out_cs, p.out_ws};
     cedge_parallel_for(p.images * p.blocks, direct_task, &j);

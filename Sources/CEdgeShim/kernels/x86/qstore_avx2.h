@@ -47,9 +47,11 @@ __attribute__((target("avx2,fma"))) static inline void cedge_qstore_tile_avx2(
             if (n == CEDGE_QNR) {
                 _mm_storel_epi64((__m128i *)dst, bytes);
             } else {
-                uint8_t tmp[16];
-                _mm_storeu_si128((__m128i *)tmp, bytes);
-                memcpy(dst, tmp, (size_t)n);
+                // 4, 2 and 1 byte moves rather than a memcpy call per partial row.
+                uint64_t b = (uint64_t)_mm_cvtsi128_si64(bytes);
+                if (n & 4) { const uint32_t w = (uint32_t)b; memcpy(dst, &w, 4); dst += 4; b >>= 32; }
+                if (n & 2) { const uint16_t w = (uint16_t)b; memcpy(dst, &w, 2); dst += 2; b >>= 16; }
+                if (n & 1) *dst = (uint8_t)b;
             }
         }
     }
