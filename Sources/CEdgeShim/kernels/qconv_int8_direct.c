@@ -220,6 +220,7 @@ static void interleave4_stride2(uint8_t *dst, const uint8_t *const r[4], int n, 
 // Whether any tap reads padded row `row` (strided convolutions skip the rows between their windows) or
 // column phase `ph` (a 1x1 kernel with stride 2 reads one of two).
 static int row_read(const dplan *p, int row) {
+    if (p->SH == 1) return 1;   // row >= 0 always: tap 0 reads it (and this skips a division per row)
     for (int kh = 0; kh < p->KH; kh++) {
         const int base = row - kh * p->DH;
         if (base >= 0 && base % p->SH == 0) return 1;
