@@ -220,17 +220,22 @@ public final class CloudAdapter {
 
     /// A deployed variant must take this cloud's patches as the device would check them (same patchable
     /// names, shapes, fp32) and hold the same norm parameters as the fp32 file: proof it was made from it.
+    /// An fp16 file (float16 initializers; the device widens its norm parameters to fp32 at load) holds them
+    /// rounded to binary16, so for it the comparison is with the rounded values.
     public static func checkDeployed(_ bytes: [UInt8], student: Graph) throws(CloudAdapterError) {
         let deployed: Model
         do { deployed = try Model(bytes: bytes) } catch { throw .deployedModel("\(error)") }
+        let halfFile = deployed.halfPrecisionWeights > 0
         var parameters: [PatchParameter] = []
         for layer in NormParameters.layers(of: student) {
             for name in layer.parameterNames {
                 let t = student.initializers[name]!
                 parameters.append(PatchParameter(name: name, kind: .fp32, dims: t.shape, values: t.floats()))
                 guard let d = deployed.graph.initializers[name] else { throw .deployedModel("it has no '\(name)'") }
-                if d.type != .float32 || d.floats() != t.floats() {
-                    throw .deployedModel("its '\(name)' differs from the edge model's: it was not made from this model")
+                let expected = halfFile ? t.floats().map { Float(Float16($0)) } : t.floats()
+                if d.type != .float32 || d.floats() != expected {
+                    throw .deployedModel("its '\(name)' differs from the edge model's\(halfFile ? " rounded to fp16" : ""): "
+                                         + "it was not made from this model")
                 }
             }
         }

@@ -14,7 +14,7 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "TCP port to listen on (0: any free port, printed at start).") var port: Int = 7070
     @Option(help: "Address to listen on.") var host = "0.0.0.0"
     @Option(help: "Edge model (the boards' model; its SHA-256 must match theirs, or theirs a --deployed file's).") var edge = "models/edge.onnx"
-    @Option(help: "A QDQ model of --edge that boards may run instead (cema quantize; repeatable): they are adapted on --edge and their patches name this file.")
+    @Option(help: "A QDQ (cema quantize) or fp16 file of --edge that boards may run instead (repeatable): they are adapted on --edge and their patches name this file.")
     var deployed: [String] = []
     @Option(help: "Foundation (teacher) model.") var foundation = "models/foundation.onnx"
     @Option(help: "Seed of the replay draws.") var seed: UInt64 = 0

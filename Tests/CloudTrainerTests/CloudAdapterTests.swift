@@ -94,4 +94,48 @@ final class CloudAdapterTests: XCTestCase {
         XCTAssertThrowsError(try cloud.receive(upload: [0xFF, 0xFF, 0x01]))
         XCTAssertEqual(cloud.replay.count, 1, "nothing from a refused upload is kept")
     }
+
+    /// A board running the fp16 file of the edge model (float16 initializers, `models/golden/edge_fp16_io32.onnx`,
+    /// made by onnxconverter-common from `models/edge.onnx`): the cloud adapts the fp32 model and addresses
+    /// its patches to the fp16 file, which applies them; a file with one norm value moved is refused.
+    func testFP16FileDevicesTakePatchesAddressedToTheirFile() throws {
+        let edge = try bytes("models/edge.onnx"), foundation = try bytes("models/foundation.onnx")
+        let half = try bytes("models/golden/edge_fp16_io32.onnx")
+        XCTAssertNoThrow(try CloudAdapter.checkDeployed(half, student: try ModelLoader.load(bytes: edge)))
+        let cloud = try CloudAdapter(edgeModel: edge, foundationModel: foundation, seed: 3, deployedModel: half)
+        XCTAssertEqual(cloud.modelSHA256, SHA256.digest(half))
+        let device = try Model(bytes: half)
+        XCTAssertGreaterThan(device.halfPrecisionWeights, 0)
+        let before = device.graph.initializers
+        let test = try FashionMNIST.load(.test)
+        let shifted = CorruptionSuite(seed: 0).corrupt(test.prefix(128).images, .gaussianNoise, severity: 5)
+        for b in 0..<2 {
+            let samples = (0..<64).map { i in
+                UploadSample(dims: [1, 28, 28], pixels: Array(shifted.pixels[((b * 64 + i) * 784)..<((b * 64 + i + 1) * 784)]), entropy: 0)
+            }
+            var counters = SelectionCounters()
+            counters.seen = 64 * (b + 1)
+            counters.selected = 64 * (b + 1)
+            try cloud.receive(upload: XCTUnwrap(UploadEncoder.encode(deviceID: "h", sequence: UInt64(b), samples: samples, counters: counters)))
+            try device.apply(try PatchDecoder.decode(bytes: XCTUnwrap(try cloud.finishEdgeBatch())))
+        }
+        XCTAssertEqual(device.version, 2)
+        for p in cloud.currentParameters() {
+            XCTAssertEqual(device.graph.initializers[p.name]!.floats(), p.values, "\(p.name): the cloud's fp32 values, unrounded")
+        }
+        // The binary16 weights are untouched.
+        for (name, t) in before where t.type == .float16 {
+            let a = device.graph.initializers[name]!
+            XCTAssertEqual(Array(UnsafeRawBufferPointer(start: a.raw, count: a.byteCount)),
+                           Array(UnsafeRawBufferPointer(start: t.raw, count: t.byteCount)), name)
+        }
+
+        var graph = try ModelLoader.load(bytes: half)
+        let name = try XCTUnwrap(NormParameters.layers(of: graph).first?.parameterNames.first)
+        let t = graph.initializers[name]!
+        graph.initializers[name] = Tensor(type: t.type, shape: t.shape)
+        XCTAssertThrowsError(try CloudAdapter.checkDeployed(try ONNXGraphWriter.encode(graph), student: try ModelLoader.load(bytes: edge))) {
+            XCTAssertTrue("\($0)".contains(name), "\($0)")
+        }
+    }
 }
