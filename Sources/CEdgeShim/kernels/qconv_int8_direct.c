@@ -247,6 +247,20 @@ static int rows_readable(const djob *j, const uint8_t *const s[4], size_t need) 
 
 static size_t round16(int n) { return (size_t)(n + 15) / 16 * 16; }
 
+// dst[0, n) = z in whole 16-byte stores (up to 15 bytes past n: the caller's next writes cover them, or the
+// buffer's slack does). The pads of a row are a few bytes, where a memset call cost more than the fill.
+static void fill_pad(uint8_t *dst, uint8_t z, size_t n) {
+#if defined(__x86_64__)
+    const __m128i v = _mm_set1_epi8((char)z);
+    for (size_t i = 0; i < n; i += 16) _mm_storeu_si128((__m128i *)(dst + i), v);
+#elif defined(__ARM_NEON)
+    const uint8x16_t v = vdupq_n_u8(z);
+    for (size_t i = 0; i < n; i += 16) vst1q_u8(dst + i, v);
+#else
+    memset(dst, z, n);
+#endif
+}
+
 // Window mode: lane l of output column q in padded row r is input (r - PH, q * SW + (4 * quad + l) * DW - PW).
 // With stride 1 the four lanes are the input row shifted by their kernel columns, so the row is padded once
 // (with the zero point) into `pad` and interleaved from four offsets; other strides go a byte at a time.
@@ -325,7 +339,8 @@ static void repack(const djob *j, int b, int prow0, int prows, uint8_t *buf, uin
                     const int c = cq * 4 + l;
                     s[l] = ((c < p->C && ih >= 0 && ih < p->IH) ? x + (size_t)c * p->in_cs + (size_t)ih * p->in_hs : j->blank) + at;
                 }
-                memset(dst, z, (size_t)q0 * 4);
+                // Left pad first: its overshoot lands on the interior, written next.
+                fill_pad(dst, z, (size_t)q0 * 4);
                 uint8_t *d = dst + (size_t)q0 * 4;
                 if (SW == 1 && ws == 1) {
                     interleave4(d, s[0], s[1], s[2], s[3], n, flip, rows_readable(j, s, round16(n)));
@@ -337,7 +352,7 @@ static void repack(const djob *j, int b, int prow0, int prows, uint8_t *buf, uin
                         for (int l = 0; l < 4; l++) d[q * 4 + l] = s[l][iw] ^ flip;
                     }
                 }
-                memset(dst + (size_t)q1 * 4, z, (size_t)(wq - q1) * 4);
+                fill_pad(dst + (size_t)q1 * 4, z, (size_t)(wq - q1) * 4);
             }
         }
 }
