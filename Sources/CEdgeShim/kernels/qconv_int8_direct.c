@@ -128,14 +128,15 @@ typedef struct {
     size_t out_elem;
     uint8_t flip, zdom;
     const uint8_t *x_end;                 // one past the input tensor's last byte
-    const uint8_t *blank, *blank_end;     // this task's blank row (set per task)
+    const uint8_t *blank;                 // this task's blank row (set per task)
     size_t pad_bytes;                     // window mode: bytes of the zero-padded row
     cedge_qdirect_fn kernel;
     cedge_qdirect_args args;
 } djob;
 
 // Bytes a whole vector step may read past the last byte a row segment uses (the stride-2 step reads 32 for 16
-// columns) and write past the last column; the repack buffer and the blank row carry this much slack.
+// columns) and write past the last column; the repack buffer and the blank row carry this much slack, so
+// rows of the blank row may always run whole.
 #define QPACK_SLACK 64
 
 // dst[4 q + l] = r_l[q] ^ flip for q < n: four channel rows into quads, 16 columns per step with SSE2 unpacks
@@ -237,14 +238,6 @@ static int phase_read(const dplan *p, int ph) {
     return 0;
 }
 
-// Whether the vector steps may read `need` bytes from each of the four row starts: rows of the blank row
-// always may (it carries QPACK_SLACK), rows of the input while they stay inside the input tensor.
-static int rows_readable(const djob *j, const uint8_t *const s[4], size_t need) {
-    for (int l = 0; l < 4; l++)
-        if ((s[l] < j->blank || s[l] >= j->blank_end) && s[l] + need > j->x_end) return 0;
-    return 1;
-}
-
 static size_t round16(int n) { return (size_t)(n + 15) / 16 * 16; }
 
 // dst[0, n) = z in whole 16-byte stores (up to 15 bytes past n: the caller's next writes cover them, or the
@@ -329,23 +322,28 @@ static void repack(const djob *j, int b, int prow0, int prows, uint8_t *buf, uin
             int q1 = q0;
             while (q1 < wq && q1 * SW + ph - PW < IW) q1++;
             const int n = q1 - q0;
+            const size_t at = (size_t)(q0 * SW + ph - PW) * ws;
+            const int lanes = p->C - cq * 4 < 4 ? p->C - cq * 4 : 4;   // channels of this quad (rest: blank)
+            const size_t need = SW == 1 ? round16(n) : 2 * round16(n);
+            const uint8_t *quad = x + (size_t)cq * 4 * p->in_cs + at;
             for (int r = 0; r < prows; r++) {
                 if (!row_read(p, prow0 + r)) continue;
                 uint8_t *dst = buf + ((((size_t)cq * SW + ph) * p->hp + r) * wq) * 4;
                 const int ih = prow0 + r - p->PH;
                 const uint8_t *s[4];
-                const size_t at = (size_t)(q0 * SW + ph - PW) * ws;
-                for (int l = 0; l < 4; l++) {
-                    const int c = cq * 4 + l;
-                    s[l] = ((c < p->C && ih >= 0 && ih < p->IH) ? x + (size_t)c * p->in_cs + (size_t)ih * p->in_hs : j->blank) + at;
-                }
+                const int inside = ih >= 0 && ih < p->IH;
+                const uint8_t *row = inside ? quad + (size_t)ih * p->in_hs : NULL;
+                for (int l = 0; l < 4; l++) s[l] = inside && l < lanes ? row + (size_t)l * p->in_cs : j->blank + at;
+                // The vector steps may run whole when the highest input row they read stays in the tensor (the
+                // blank row always has the slack).
+                const int whole = !inside || s[lanes - 1] + need <= j->x_end;
                 // Left pad first: its overshoot lands on the interior, written next.
                 fill_pad(dst, z, (size_t)q0 * 4);
                 uint8_t *d = dst + (size_t)q0 * 4;
                 if (SW == 1 && ws == 1) {
-                    interleave4(d, s[0], s[1], s[2], s[3], n, flip, rows_readable(j, s, round16(n)));
+                    interleave4(d, s[0], s[1], s[2], s[3], n, flip, whole);
                 } else if (SW == 2 && ws == 1) {
-                    interleave4_stride2(d, s, n, flip, rows_readable(j, s, 2 * round16(n)));
+                    interleave4_stride2(d, s, n, flip, whole);
                 } else {
                     for (int q = 0; q < n; q++) {
                         const size_t iw = (size_t)q * SW * ws;
@@ -376,7 +374,6 @@ static void direct_task(void *ctx, int task, int tid) {
     uint8_t *pad = p->window ? (uint8_t *)cedge_scratch(tid, CEDGE_SCR_AUX2, (j->pad_bytes + 3) / 4) : NULL;
     djob local = *j;   // the task's own blank row; the shared job stays read-only
     local.blank = blank;
-    local.blank_end = blank + blank_bytes;
     repack(&local, b, oh0 * p->SH, prows, buf, pad);
 
     uint8_t *yimg = j->y + (size_t)b * p->out_img * j->out_elem;
@@ -438,7 +435,7 @@ void cedge_qdirect_run(const cedge_qconv_desc *d, const cedge_geom3 *g, const ce
     j.zdom = (uint8_t)zdom;
     j.x_end = (const uint8_t *)x + (size_t)(p.images - 1) * p.in_img + (size_t)(p.C - 1) * p.in_cs +
               (size_t)(p.IH - 1) * p.in_hs + (size_t)(p.IW - 1) * p.in_ws + 1;
-    j.blank = j.blank_end = NULL;
+    j.blank = NULL;
     // Window mode's padded row: the input row at PW, and every column a lane's vector steps read.
     const size_t lanes_read = (size_t)(p.KW - 1) * p.DW + round16(p.wq);
     j.pad_bytes = ((size_t)p.PW + p.IW > lanes_read ? (size_t)p.PW + p.IW : lanes_read) + QPACK_SLACK;
