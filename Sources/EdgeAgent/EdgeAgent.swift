@@ -46,7 +46,7 @@ func edgeAgentMain(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePoin
     case "daemon": return daemonCommand(rest)
     case "status": return statusCommand(rest)
     case "info":
-        print("edge-agent: kernels \(Platform.kernelISA), fp16 \(Platform.halfPath), \(Platform.cpuCount) cores")
+        print("edge-agent: kernels \(Platform.kernelISA), fp16 \(Platform.halfPath), int8 \(Platform.int8Path), \(Platform.cpuCount) cores")
         return 0
     case "--help", "-h", "help":
         print(usage)

@@ -7,6 +7,8 @@ public enum Platform {
     public static var kernelISA: String { String(cString: cedge_kernel_isa()) }
     /// How fp16 weights run: native fp16 arithmetic (ARMv8.2 FP16) or widened to fp32 (and by what).
     public static var halfPath: String { String(cString: cedge_half_path()) }
+    /// The int8 convolution path chosen at run time ("avx512-vnni", "avx2", "neon-dotprod", "neon", "generic").
+    public static var int8Path: String { String(cString: cedge_qkernel_isa()) }
     public static func monotonicNanoseconds() -> UInt64 { cedge_monotonic_ns() }
 }
 

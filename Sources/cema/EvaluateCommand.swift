@@ -63,7 +63,8 @@ struct Evaluate: ParsableCommand {
         do {
             let file = loadModel(model)
             let m = try file.forDevice(precision.map { try DevicePrecision(parsing: $0) })
-            precisionName = precision ?? file.nativePrecision.rawValue
+            let name = precision ?? file.nativePrecision.rawValue
+            precisionName = name == "int8" ? "int8 (\(Platform.int8Path))" : name == "fp16" ? "fp16 \(Platform.halfPath)" : name
             classifier = try BatchClassifier(model: m, name: model, batch: batch,
                                              rows: dataset.images.rows, columns: dataset.images.columns)
         } catch { fail("\(error)") }
