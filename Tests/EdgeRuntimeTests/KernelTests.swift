@@ -365,6 +365,10 @@ final class KernelTests: XCTestCase {
         runConv(c, transpose: false, seed: 20)
         // Depthwise with a channel multiplier goes through the grouped GEMM.
         runConv(conv2d(6, 12, [8, 8], k: 3, p: 1, groups: 6), transpose: false, seed: 21)
+        // One input channel per group and few input planes: each plane's output planes are split into tasks
+        // (multiplier 7 over 4 parts: uneven shares).
+        runConv(conv2d(2, 14, [9, 11], k: 3, p: 1, groups: 2), transpose: false, seed: 38)
+        c = conv2d(1, 5, [13, 12], k: 3, s: 2, p: 1); c.clampMin = 0; runConv(c, transpose: false, seed: 39)
         // 1-d and 3-d.
         c = ConvCase(); c.spatial = 1; c.inChannels = 7; c.outChannels = 9; c.inSize = [50]; c.kernel = [5]
         c.stride = [2]; c.dilation = [3]; c.padBegin = [4]; c.padEnd = [1]; runConv(c, transpose: false, seed: 22)

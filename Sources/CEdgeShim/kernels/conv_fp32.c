@@ -425,13 +425,16 @@ typedef struct {
     int P[3];          // padded extents
     int copy, flat;
     int mult;          // output channels per input channel: output plane p reads input plane p / mult
+    int parts;         // tasks per input plane, each for a share of its mult output planes
 } dw_ctx;
 
 static void dw_plane(const dw_ctx *c, const float *xp, const float **src, int plane, int tid);
 
-// Input plane `in_plane` (n, c): its padded copy is made once for the mult output planes that read it.
-static void dw_task(void *vctx, int in_plane, int tid) {
+// Part `task % parts` of input plane (n, c) = task / parts: its padded copy is made once for the share of the
+// mult output planes that read it.
+static void dw_task(void *vctx, int task, int tid) {
     const dw_ctx *c = vctx;
+    const int in_plane = task / c->parts, part = task % c->parts;
     const cedge_geom3 *g = c->g;
     const int PD = c->P[0], PH = c->P[1], PW = c->P[2];
     const int kv = (int)g->ker_vol;
@@ -444,7 +447,8 @@ static void dw_task(void *vctx, int in_plane, int tid) {
     }
     const size_t ptr_floats = (sizeof(const float *) + sizeof(float) - 1) / sizeof(float);
     const float **src = (const float **)(void *)cedge_scratch(tid, CEDGE_SCR_AUX2, (size_t)kv * ptr_floats);
-    for (int plane = in_plane * c->mult; plane < (in_plane + 1) * c->mult; plane++)
+    const int first = in_plane * c->mult;
+    for (int plane = first + part * c->mult / c->parts; plane < first + (part + 1) * c->mult / c->parts; plane++)
         dw_plane(c, xp, src, plane, tid);
 }
 
@@ -492,7 +496,7 @@ static void dw_plane(const dw_ctx *c, const float *xp, const float **src, int pl
 
 static void conv_depthwise(const cedge_isa *isa, const cedge_conv_desc *d, const cedge_geom3 *g, const float *x,
                            const float *w, const float *scale, const float *shift, float *y) {
-    dw_ctx c = {isa, d, g, x, w, scale, shift, y, {0, 0, 0}, 0, 1, d->out_channels / d->in_channels};
+    dw_ctx c = {isa, d, g, x, w, scale, shift, y, {0, 0, 0}, 0, 1, d->out_channels / d->in_channels, 1};
     for (int i = 0; i < 3; i++) {
         // Extent that the windows read, and at least the (shifted) input so it copies whole.
         const int need = (g->out[i] - 1) * g->str[i] + (g->ker[i] - 1) * g->dil[i] + 1;
@@ -506,7 +510,11 @@ static void conv_depthwise(const cedge_isa *isa, const cedge_conv_desc *d, const
         c.P[1] = g->in[1];
         c.P[2] = g->in[2];
     }
-    cedge_parallel_for(d->batch * d->in_channels, dw_task, &c);
+    // Few input planes for the threads (a one-channel stem at batch 1 was a single task, the other thread idle):
+    // their output planes are shared out too, each part padding its own copy of the small input plane.
+    const int planes = d->batch * d->in_channels, width = cedge_pool_width();
+    if (width > 1 && planes < 4 * width) c.parts = imin(c.mult, ceil_div(4 * width, planes));
+    cedge_parallel_for(planes * c.parts, dw_task, &c);
 }
 
 // ---- public entry -------------------------------------------------------------------------------------------
