@@ -222,7 +222,7 @@ enum {
     CEDGE_SCR_PACK_A = 0,
     CEDGE_SCR_PACK_B,
     CEDGE_SCR_AUX,      // depthwise padded plane, pooling accumulator rows
-    CEDGE_SCR_AUX2,     // depthwise tap pointers, pooling counts
+    CEDGE_SCR_AUX2,     // depthwise tap pointers, pooling counts, Winograd block's own padded rows
     CEDGE_SCR_AUX3,     // depthwise virtual output plane
     // The two below are only used with tid 0 by the calling thread, outside tasks: data shared by all tasks.
     CEDGE_SCR_SHARED,   // GEMV vector copies, conv single-column im2col and phase planes, ConvTranspose columns
