@@ -1,6 +1,7 @@
 // The fp32 Conv -> BatchNormalization -> Relu/Clip fusion against the unfused path (one op each): the shipped
 // models end to end, normalization patches applied in place after preparing, observed values, and the
 // activation variants on a small graph.
+import CEdgeShim
 @testable import EdgeRuntime
 import Foundation
 import XCTest
@@ -165,5 +166,53 @@ final class FloatFusionTests: XCTestCase {
         let dynamic = convGraph([node("Clip", ["c", "lo"], ["y"])],
                                 extraInputs: [ValueDeclaration(name: "lo", isTensor: true, type: .float32, shape: [])])
         XCTAssertEqual(try dynamic.prepare().stepOperators, ["Conv", "Clip"])
+    }
+
+    func testAddReluAfterConvFuses() throws {
+        var rng = KernelRNG(seed: 43)
+        let x = Tensor(shape: [2, 3, 9, 9], floats: rng.floats(2 * 3 * 81))
+        let full = Tensor(shape: [2, 6, 5, 5], floats: rng.floats(300))
+        let perChannel = Tensor(shape: [1, 6, 1, 1], floats: rng.floats(6))
+        // Conv -> BatchNormalization (a fused conv) -> Add -> Relu.
+        let norm: [(String, Tensor)] = [("g", Tensor(shape: [6], floats: rng.floats(6).map { 1 + $0 / 2 })),
+                                        ("be", Tensor(shape: [6], floats: rng.floats(6))),
+                                        ("m", Tensor(shape: [6], floats: rng.floats(6))),
+                                        ("v", Tensor(shape: [6], floats: rng.floats(6).map { 1 + abs($0) }))]
+        let bn = node("BatchNormalization", ["c", "g", "be", "m", "v"], ["n"])
+        for (what, r) in [("same shape", full), ("broadcast", perChannel)] {
+            // The conv output as either operand.
+            for inputs in [["n", "r"], ["r", "n"]] {
+                let model = convGraph([bn, node("Add", inputs, ["s"]), node("Relu", ["s"], ["y"])],
+                                      extra: [("r", r)] + norm)
+                let fused = try model.prepare()
+                XCTAssertEqual(fused.stepOperators, [FloatFusion.opType, FloatFusion.addReluOpType], what)
+                let got = try fused.run([x])[0].floats()
+                let want = try model.prepare(options: Self.unfused).run([x])[0].floats()
+                XCTAssertLessThanOrEqual(relativeError(got, want), 1e-6, what)
+                XCTAssertTrue(want.contains(0) && want.contains { $0 > 0 }, what)
+            }
+        }
+        // An Add of two graph inputs is not behind a conv: left alone.
+        let z = ValueDeclaration(name: "z", isTensor: true, type: .float32, shape: [.fixed(2), .fixed(6), .fixed(5), .fixed(5)])
+        let plain = convGraph([node("Add", ["z", "z2"], ["s"]), node("Relu", ["s"], ["t"]), node("Add", ["c", "t"], ["y"])],
+                              extraInputs: [z, ValueDeclaration(name: "z2", isTensor: true, type: .float32, shape: z.shape)])
+        XCTAssertEqual(try plain.prepare().stepOperators.filter { $0 == FloatFusion.addReluOpType }, [])
+    }
+
+    func testAddReluKernel() {
+        // Vector bodies and tails, the pool's split (large n), in place, and NaN -> 0 as the Relu op gives it.
+        var rng = KernelRNG(seed: 47)
+        for n in [1, 15, 16, 17, 100, 40_000] {
+            let a = rng.floats(n), b = rng.floats(n)
+            var y = [Float](repeating: .nan, count: n)
+            cedge_add_relu_f32(n, a, b, &y)
+            XCTAssertEqual(y, zip(a, b).map { max($0 + $1, 0) }, "n \(n)")
+            var inPlace = a
+            inPlace.withUnsafeMutableBufferPointer { p in cedge_add_relu_f32(n, p.baseAddress, b, p.baseAddress) }
+            XCTAssertEqual(inPlace, y, "in place, n \(n)")
+        }
+        var y: [Float] = [7]
+        cedge_add_relu_f32(1, [Float.nan], [1], &y)
+        XCTAssertEqual(y, [0])
     }
 }

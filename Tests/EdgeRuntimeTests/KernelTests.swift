@@ -342,6 +342,11 @@ final class KernelTests: XCTestCase {
         c = conv2d(1, 32, [28, 28], k: 3, p: 1, batch: 2); c.clampMin = 0; c.bias = true; runConv(c, transpose: false, seed: 27)
         c = conv2d(16, 32, [28, 28], k: 3, s: 2, p: 1); c.clampMin = 0; runConv(c, transpose: false, seed: 28)
         runConv(conv2d(32, 64, [14, 14], k: 1, s: 2, batch: 2), transpose: false, seed: 29)
+        // Stride-2 phase rows of 16-lane vectors plus a masked tail (36 and 33 even columns), an odd width whose
+        // last even column ends the row, and a batch large enough for the phase copy to run on the pool.
+        runConv(conv2d(6, 10, [9, 71], k: 3, s: 2, p: 1), transpose: false, seed: 35)
+        runConv(conv2d(5, 7, [5, 65], k: 1, s: 2), transpose: false, seed: 36)
+        c = conv2d(16, 16, [28, 28], k: 3, s: 2, p: 1, batch: 3); c.clampMin = 0; runConv(c, transpose: false, seed: 37)
         c = conv2d(32, 32, [14, 14], k: 3, p: 1, batch: 2); c.clampMin = 0; runConv(c, transpose: false, seed: 30)
         runConv(conv2d(64, 64, [7, 7], k: 3, p: 1), transpose: false, seed: 31)
         runConv(conv2d(128, 128, [7, 7], k: 3, p: 1, batch: 2), transpose: false, seed: 32)
@@ -360,6 +365,10 @@ final class KernelTests: XCTestCase {
         runConv(c, transpose: false, seed: 20)
         // Depthwise with a channel multiplier goes through the grouped GEMM.
         runConv(conv2d(6, 12, [8, 8], k: 3, p: 1, groups: 6), transpose: false, seed: 21)
+        // One input channel per group and few input planes: each plane's output planes are split into tasks
+        // (multiplier 7 over 4 parts: uneven shares).
+        runConv(conv2d(2, 14, [9, 11], k: 3, p: 1, groups: 2), transpose: false, seed: 38)
+        c = conv2d(1, 5, [13, 12], k: 3, s: 2, p: 1); c.clampMin = 0; runConv(c, transpose: false, seed: 39)
         // 1-d and 3-d.
         c = ConvCase(); c.spatial = 1; c.inChannels = 7; c.outChannels = 9; c.inSize = [50]; c.kernel = [5]
         c.stride = [2]; c.dilation = [3]; c.padBegin = [4]; c.padEnd = [1]; runConv(c, transpose: false, seed: 22)

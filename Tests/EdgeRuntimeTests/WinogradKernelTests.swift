@@ -45,7 +45,11 @@ extension KernelTests {
             conv3x3(8, 9, [3, 5], batch: 2),
             conv3x3(9, 100, [2, 2], pad: 2),
             conv3x3(33, 33, [8, 8]),
+            // Batch 1, several blocks starting inside a tile row (each pads its own rows on 2 threads).
+            conv3x3(16, 8, [40, 44]),
+            conv3x3(12, 10, [30, 27], pad: 2),
         ]
+        cases[14].padEnd = [0, 1]
         cases[0].clampMin = 0
         cases[3].clampMin = -0.5; cases[3].clampMax = 0.75
         cases[6].clampMin = 0

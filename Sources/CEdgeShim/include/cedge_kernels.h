@@ -74,6 +74,8 @@ int cedge_conv_f32_winograd(const cedge_conv_desc *d);
 // when large.
 void cedge_add_f32(size_t n, const float *a, const float *b, float *y);
 void cedge_relu_f32(size_t n, const float *x, float *y);
+// y = max(a + b, 0) (NaN -> 0), the residual Add and its Relu in one pass; in place allowed.
+void cedge_add_relu_f32(size_t n, const float *a, const float *b, float *y);
 // ConvTranspose: w is [in_channels, out_channels/groups, k...], bias [out_channels] or NULL.
 // pad_begin/out_size follow ONNX's ConvTranspose meaning (output may be cropped by pads).
 void cedge_conv_transpose_f32(const cedge_conv_desc *d, const float *x, const float *w, const float *bias,

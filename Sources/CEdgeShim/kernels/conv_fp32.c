@@ -220,6 +220,7 @@ static void pack_im2col(const cedge_bsrc *s, int k0, int kc, int n0, int nc, int
 #define MAX_PHASE_STRIDE 64
 
 typedef struct {
+    const cedge_isa *isa;
     const cedge_geom3 *g;
     const float *x;
     float *phases;                      // [batch*IC][sd][sh][sw][QD][QH][QW]
@@ -228,15 +229,24 @@ typedef struct {
     unsigned char used[3][MAX_PHASE_STRIDE];   // remainders that some kernel cell reads, per dim
 } phase_ctx;
 
+// Phase r of a dimension (stride s, pad before `pad`): padded position q*s + r is input cell first + q*s
+// (first = r - pad), inside the input and below Q for q in [lo, hi).
+static void phase_range(int r, int s, int pad, int in, int Q, int *first, int *lo, int *hi) {
+    *first = r - pad;
+    *lo = imin(Q, *first >= 0 ? 0 : ceil_div(-*first, s));
+    *hi = imax(*lo, imin(Q, *first < in ? ceil_div(in - *first, s) : 0));
+}
+
 // Copies channel `chan` into its phase planes. Unit strides: the single phase plane is the padded channel
-// (one memset, one memcpy per input row). Otherwise the used phase planes are zeroed once and every input row
-// is dealt out to them with strided copies.
+// (one memset, one memcpy per input row). Otherwise the used phase planes are zeroed once, and each
+// (depth slice, H phase, W phase) is one strided block copy: the input rows of that H phase, every sw-th
+// element (one call per block rather than per row: the models' rows are only 7-14 phase cells long).
 static void phase_task(void *vctx, int chan, int tid) {
     (void)tid;
     const phase_ctx *c = vctx;
     const cedge_geom3 *g = c->g;
     const int sd = g->str[0], sh = g->str[1], sw = g->str[2];
-    const int QD = c->Q[0], QH = c->Q[1], QW = c->Q[2], IW = g->in[2];
+    const int QD = c->Q[0], QH = c->Q[1], QW = c->Q[2], IH = g->in[1], IW = g->in[2];
     const float *xin = c->x + (size_t)chan * g->in_plane;
     float *dst = c->phases + (size_t)chan * c->chan_stride;
     if (sd == 1 && sh == 1 && sw == 1) {
@@ -248,33 +258,27 @@ static void phase_task(void *vctx, int chan, int tid) {
             for (int rw = 0; rw < sw; rw++)
                 if (c->used[0][rd] && c->used[1][rh] && c->used[2][rw])
                     memset(dst + (((size_t)rd * sh + rh) * sw + rw) * c->qplane, 0, c->qplane * sizeof(float));
-    // Per W phase rw: padded column q*sw + rw is input column first + q*sw, inside the row for q in [lo, hi).
-    int first[MAX_PHASE_STRIDE], lo[MAX_PHASE_STRIDE], hi[MAX_PHASE_STRIDE];
-    for (int rw = 0; rw < sw; rw++) {
-        first[rw] = rw - g->pad[2];
-        lo[rw] = imin(QW, first[rw] >= 0 ? 0 : ceil_div(-first[rw], sw));
-        hi[rw] = imax(lo[rw], imin(QW, first[rw] < IW ? ceil_div(IW - first[rw], sw) : 0));
-    }
+    int fh[MAX_PHASE_STRIDE], lh[MAX_PHASE_STRIDE], hh[MAX_PHASE_STRIDE];
+    int fw[MAX_PHASE_STRIDE], lw[MAX_PHASE_STRIDE], hw[MAX_PHASE_STRIDE];
+    for (int r = 0; r < sh; r++) phase_range(r, sh, g->pad[1], IH, QH, &fh[r], &lh[r], &hh[r]);
+    for (int r = 0; r < sw; r++) phase_range(r, sw, g->pad[2], IW, QW, &fw[r], &lw[r], &hw[r]);
+    const cedge_isa *isa = c->isa;
     for (int id = 0; id < g->in[0]; id++) {
         const int pd = id + g->pad[0], rd = pd % sd, qd = pd / sd;
         if (qd >= QD || !c->used[0][rd]) continue;
-        // Row phase and position tracked incrementally (a division per row showed up in profiles).
-        int rh = g->pad[1] % sh, qh = g->pad[1] / sh;
-        for (int ih = 0; ih < g->in[1]; ih++, rh = rh + 1 == sh ? 0 : rh + 1, qh += rh == 0) {
-            if (qh >= QH) break;
-            if (!c->used[1][rh]) continue;
-            const float *restrict row = xin + ((size_t)id * g->in[1] + ih) * IW;
-            float *base = dst + ((size_t)rd * sh + rh) * sw * c->qplane + ((size_t)qd * QH + qh) * QW;
+        for (int rh = 0; rh < sh; rh++) {
+            if (!c->used[1][rh] || hh[rh] <= lh[rh]) continue;
+            const int rows = hh[rh] - lh[rh];
+            const float *src = xin + ((size_t)id * IH + fh[rh] + (size_t)lh[rh] * sh) * IW;
+            float *base = dst + ((size_t)rd * sh + rh) * sw * c->qplane + ((size_t)qd * QH + lh[rh]) * QW;
             for (int rw = 0; rw < sw; rw++) {
-                if (!c->used[2][rw]) continue;
-                float *restrict d = base + (size_t)rw * c->qplane;
-                const int f = first[rw];
-                if (sw == 1)
-                    memcpy(d + lo[rw], row + f + lo[rw], (size_t)(hi[rw] - lo[rw]) * sizeof(float));
-                else if (sw == 2)
-                    for (int q = lo[rw]; q < hi[rw]; q++) d[q] = row[f + 2 * q];
+                if (!c->used[2][rw] || hw[rw] <= lw[rw]) continue;
+                const float *s = src + fw[rw] + (size_t)lw[rw] * sw;
+                float *d = base + (size_t)rw * c->qplane + lw[rw];
+                if (sw == 2 && isa->copy_even)
+                    isa->copy_even(rows, hw[rw] - lw[rw], s, (size_t)sh * IW, d, (size_t)QW);
                 else
-                    for (int q = lo[rw]; q < hi[rw]; q++) d[q] = row[f + q * sw];
+                    cedge_copy_strided_rows(rows, hw[rw] - lw[rw], sw, s, (size_t)sh * IW, d, (size_t)QW);
             }
         }
     }
@@ -323,6 +327,7 @@ static void conv_shifted(const cedge_isa *isa, const cedge_conv_desc *d, const c
     const int groups = d->groups > 0 ? d->groups : 1;
     const int icg = d->in_channels / groups, ocg = d->out_channels / groups;
     const int K = icg * (int)g->ker_vol;
+    pc->isa = isa;
     pc->g = g;
     pc->x = x;
     // Slack past the end: micro-kernels read whole NR-wide rows of B even for the last, partial column tile.
@@ -420,13 +425,16 @@ typedef struct {
     int P[3];          // padded extents
     int copy, flat;
     int mult;          // output channels per input channel: output plane p reads input plane p / mult
+    int parts;         // tasks per input plane, each for a share of its mult output planes
 } dw_ctx;
 
 static void dw_plane(const dw_ctx *c, const float *xp, const float **src, int plane, int tid);
 
-// Input plane `in_plane` (n, c): its padded copy is made once for the mult output planes that read it.
-static void dw_task(void *vctx, int in_plane, int tid) {
+// Part `task % parts` of input plane (n, c) = task / parts: its padded copy is made once for the share of the
+// mult output planes that read it.
+static void dw_task(void *vctx, int task, int tid) {
     const dw_ctx *c = vctx;
+    const int in_plane = task / c->parts, part = task % c->parts;
     const cedge_geom3 *g = c->g;
     const int PD = c->P[0], PH = c->P[1], PW = c->P[2];
     const int kv = (int)g->ker_vol;
@@ -439,7 +447,8 @@ static void dw_task(void *vctx, int in_plane, int tid) {
     }
     const size_t ptr_floats = (sizeof(const float *) + sizeof(float) - 1) / sizeof(float);
     const float **src = (const float **)(void *)cedge_scratch(tid, CEDGE_SCR_AUX2, (size_t)kv * ptr_floats);
-    for (int plane = in_plane * c->mult; plane < (in_plane + 1) * c->mult; plane++)
+    const int first = in_plane * c->mult;
+    for (int plane = first + part * c->mult / c->parts; plane < first + (part + 1) * c->mult / c->parts; plane++)
         dw_plane(c, xp, src, plane, tid);
 }
 
@@ -487,7 +496,7 @@ static void dw_plane(const dw_ctx *c, const float *xp, const float **src, int pl
 
 static void conv_depthwise(const cedge_isa *isa, const cedge_conv_desc *d, const cedge_geom3 *g, const float *x,
                            const float *w, const float *scale, const float *shift, float *y) {
-    dw_ctx c = {isa, d, g, x, w, scale, shift, y, {0, 0, 0}, 0, 1, d->out_channels / d->in_channels};
+    dw_ctx c = {isa, d, g, x, w, scale, shift, y, {0, 0, 0}, 0, 1, d->out_channels / d->in_channels, 1};
     for (int i = 0; i < 3; i++) {
         // Extent that the windows read, and at least the (shifted) input so it copies whole.
         const int need = (g->out[i] - 1) * g->str[i] + (g->ker[i] - 1) * g->dil[i] + 1;
@@ -501,7 +510,11 @@ static void conv_depthwise(const cedge_isa *isa, const cedge_conv_desc *d, const
         c.P[1] = g->in[1];
         c.P[2] = g->in[2];
     }
-    cedge_parallel_for(d->batch * d->in_channels, dw_task, &c);
+    // Few input planes for the threads (a one-channel stem at batch 1 was a single task, the other thread idle):
+    // their output planes are shared out too, each part padding its own copy of the small input plane.
+    const int planes = d->batch * d->in_channels, width = cedge_pool_width();
+    if (width > 1 && planes < 4 * width) c.parts = imin(c.mult, ceil_div(4 * width, planes));
+    cedge_parallel_for(planes * c.parts, dw_task, &c);
 }
 
 // ---- public entry -------------------------------------------------------------------------------------------

@@ -106,6 +106,7 @@ typedef struct {
     float *mt;
     size_t vs, mts;
     int KQ;
+    int own_rows;   // tiles in lanes: each block pads the rows it reads itself (xp unused)
 } wino_ctx;
 
 // Channel plane `plane` into its zero border: input cell (h, w) at (h + pad_h, w + pad_w); cells past PH x PW
@@ -117,6 +118,41 @@ static void wino_pad_task(void *vctx, int plane, int tid) {
     cedge_pad_plane(g, c->x + (size_t)plane * g->in_plane, (float *)c->xp + (size_t)plane * c->PH * c->PW, 1, c->PH, c->PW);
 }
 
+// Padded rows [row0, row0 + rows) of one channel plane, PW wide (pads at most 2: cedge_wino_plan).
+static void pad_rows(const cedge_geom3 *g, const float *src, float *dst, int row0, int rows, int PW) {
+    const int IH = g->in[1], IW = g->in[2], ph = g->pad[1], pw = g->pad[2];
+    const int nw = imin(IW, PW - pw);
+    for (int r = 0; r < rows; r++) {
+        float *d = dst + (size_t)r * PW;
+        const int ih = row0 + r - ph;
+        if (ih < 0 || ih >= IH || nw <= 0) {
+            memset(d, 0, (size_t)PW * sizeof(float));
+            continue;
+        }
+        memset(d, 0, (size_t)pw * sizeof(float));
+        memcpy(d + pw, src + (size_t)ih * IW, (size_t)nw * sizeof(float));
+        memset(d + pw + nw, 0, (size_t)(PW - pw - nw) * sizeof(float));
+    }
+}
+
+// A block within one image pads just the rows its tiles read, on the thread that reads them (own_rows):
+// at batch 1 the shared padded copy was a serial step before the blocks, and its lines then moved to the
+// other core. Returns the padded planes (plane floats apart) and the padded row they start at.
+static const float *own_rows(const wino_ctx *c, int t0, int nt, int tid, size_t *plane, int *row0) {
+    const int per_image = c->TH * c->TW, n = t0 / per_image;
+    const int ty0 = (t0 % per_image) / c->TW, ty1 = ((t0 + nt - 1) % per_image) / c->TW;
+    const int rows = (ty1 - ty0) * WINO_T + WINO_A;
+    *row0 = ty0 * WINO_T;
+    *plane = (size_t)rows * c->PW;
+    // Slack: a window row is read 8 floats wide.
+    float *buf = cedge_scratch(tid, CEDGE_SCR_AUX2, (size_t)c->C * *plane + 8);
+    memset(buf + (size_t)c->C * *plane, 0, 8 * sizeof(float));
+    const cedge_geom3 *g = c->g;
+    for (int ch = 0; ch < c->C; ch++)
+        pad_rows(g, c->x + ((size_t)n * c->C + ch) * g->in_plane, buf + (size_t)ch * *plane, *row0, rows, c->PW);
+    return buf;
+}
+
 static void wino_block_task(void *vctx, int task, int tid) {
     const wino_ctx *c = vctx;
     const cedge_isa *isa = c->isa;
@@ -124,7 +160,9 @@ static void wino_block_task(void *vctx, int task, int tid) {
     const int blk = task / c->ksplit, part = task % c->ksplit;
     const int t0 = blk * c->per_block, nt = imin(c->per_block, c->tiles - t0);
     const int OH = c->g->out[1], OW = c->g->out[2], per_image = c->TH * c->TW;
-    const size_t plane = (size_t)c->PH * c->PW;
+    size_t plane = (size_t)c->PH * c->PW;
+    int row0 = 0;
+    const float *xp = c->own_rows ? own_rows(c, t0, nt, tid, &plane, &row0) : c->xp;
     // The 36 points' panels are written (and read back) together: strides of a multiple of 4 KB would put all
     // 36 in one L1 set, so each is padded by a cache line (which keeps the 64-byte alignment).
     const size_t vs = (size_t)C * NR + 16, ms = (size_t)MR * NR + 16;
@@ -138,7 +176,8 @@ static void wino_block_task(void *vctx, int task, int tid) {
     unsigned char rows[64], cols[64];
     for (int l = 0; l < NR; l++) {
         const int t = t0 + imin(l, nt - 1), n = t / per_image, ty = (t % per_image) / c->TW, tx = t % c->TW;
-        src[l] = c->xp + (size_t)n * C * plane + (size_t)(ty * WINO_T) * c->PW + (size_t)tx * WINO_T;
+        src[l] = xp + (c->own_rows ? 0 : (size_t)n * C * plane) + (size_t)(ty * WINO_T - row0) * c->PW +
+                 (size_t)tx * WINO_T;
         dst[l] = c->y + (size_t)n * c->K * OH * OW + (size_t)(ty * WINO_T) * OW + (size_t)tx * WINO_T;
         rows[l] = (unsigned char)imin(WINO_T, OH - ty * WINO_T);
         cols[l] = (unsigned char)imin(WINO_T, OW - tx * WINO_T);
@@ -274,20 +313,31 @@ void cedge_wino_conv(const cedge_isa *isa, int mode, const cedge_conv_desc *d, c
         upacked = u;
     }
     c.u = upacked;
-    // Slack: a window row is read 8 floats wide.
-    const size_t padded = (size_t)d->batch * c.C * c.PH * c.PW;
-    float *xp = cedge_scratch(0, CEDGE_SCR_SHARED, padded + 8);
-    memset(xp + padded, 0, 8 * sizeof(float));
-    c.xp = xp;
-    cedge_parallel_copy(d->batch * c.C, wino_pad_task, &c, padded);
+    int nblocks = 0;
+    const int width = cedge_pool_width();
+    if (mode == CEDGE_WINO_TILES) {
+        plan_blocks(c.tiles, isa->nr, &nblocks, &c.per_block);
+        // Blocks pad their own rows on the pool when each lies within one image (batch 1 and the like).
+        const int per_image = c.TH * c.TW;
+        c.own_rows = width > 1;
+        for (int b = 0; b < nblocks && c.own_rows; b++) {
+            const int t0 = b * c.per_block, t1 = imin(c.tiles, t0 + c.per_block) - 1;
+            c.own_rows = t0 / per_image == t1 / per_image;
+        }
+    }
+    if (!c.own_rows) {
+        // Slack: a window row is read 8 floats wide.
+        const size_t padded = (size_t)d->batch * c.C * c.PH * c.PW;
+        float *xp = cedge_scratch(0, CEDGE_SCR_SHARED, padded + 8);
+        memset(xp + padded, 0, 8 * sizeof(float));
+        c.xp = xp;
+        cedge_parallel_copy(d->batch * c.C, wino_pad_task, &c, padded);
+    }
     if (mode == CEDGE_WINO_CHANNELS) {
         wino_channels(&c);
         return;
     }
-    int nblocks;
-    plan_blocks(c.tiles, isa->nr, &nblocks, &c.per_block);
     // Fewer blocks than threads: split the output channels too (each part transforms its block's input).
-    const int width = cedge_pool_width();
     c.ksplit = nblocks < width ? imin(c.KP, ceil_div(width, nblocks)) : 1;
     cedge_parallel_for(nblocks * c.ksplit, wino_block_task, &c);
 }

@@ -1,4 +1,4 @@
-// Element-wise fp32 loops the models run between convolutions (the residual Add, Relu): plain loops the
+// Element-wise fp32 loops the models run between convolutions (the residual Add, Relu, both fused): plain loops the
 // compiler vectorises, split over the pool when the tensor is large enough to pay for the hand-off (at
 // batch 32 they were serial passes of several hundred KB while the second core idled).
 #include "kernels_internal.h"
@@ -26,6 +26,16 @@ static void relu_task(void *vctx, int task, int tid) {
     for (size_t i = i0; i < i1; i++) c->y[i] = c->a[i] > 0 ? c->a[i] : 0.0f;
 }
 
+static void add_relu_task(void *vctx, int task, int tid) {
+    (void)tid;
+    const elt_ctx *c = vctx;
+    const size_t i0 = (size_t)task * ELT_CHUNK, i1 = i0 + ELT_CHUNK < c->n ? i0 + ELT_CHUNK : c->n;
+    for (size_t i = i0; i < i1; i++) {
+        const float v = c->a[i] + c->b[i];
+        c->y[i] = v > 0 ? v : 0.0f;
+    }
+}
+
 static void run(size_t n, cedge_task_fn fn, elt_ctx *c) {
     const int tasks = (int)((n + ELT_CHUNK - 1) / ELT_CHUNK);
     if (n >= ELT_MIN_PARALLEL) {
@@ -38,6 +48,11 @@ static void run(size_t n, cedge_task_fn fn, elt_ctx *c) {
 void cedge_add_f32(size_t n, const float *a, const float *b, float *y) {
     elt_ctx c = {n, a, b, y};
     run(n, add_task, &c);
+}
+
+void cedge_add_relu_f32(size_t n, const float *a, const float *b, float *y) {
+    elt_ctx c = {n, a, b, y};
+    run(n, add_relu_task, &c);
 }
 
 void cedge_relu_f32(size_t n, const float *x, float *y) {

@@ -64,6 +64,15 @@ void cedge_axpy_generic(int n, float a, const float *x, float *y) {
     for (int i = 0; i < n; i++) y[i] += a * x[i];
 }
 
+void cedge_copy_strided_rows(int rows, int n, int stride, const float *src, size_t sp, float *dst, size_t dp) {
+    for (int r = 0; r < rows; r++, src += sp, dst += dp) {
+        if (stride == 1)
+            memcpy(dst, src, (size_t)n * sizeof(float));
+        else
+            for (int i = 0; i < n; i++) dst[i] = src[(size_t)i * stride];
+    }
+}
+
 void cedge_dw_row_generic(int n, int taps, const float *const *src, const float *w, int stride, float scale,
                           float bias, float cmin, float cmax, float *out) {
     for (int i = 0; i < n; i++) out[i] = 0.0f;

@@ -75,6 +75,9 @@ typedef struct {
     // Both set: 3x3 stride-1 convs may take the Winograd path (conv_winograd_fp32.c) when it is cheaper.
     cedge_wino_in_fn wino_in;
     cedge_wino_out_fn wino_out;
+    // Stride-2 phase planes: dst[r * dp + i] = src[r * sp + 2 * i] for r < rows, i < n, reading nothing past
+    // a row's src[2n - 2]. NULL: cedge_copy_strided_rows.
+    void (*copy_even)(int rows, int n, const float *src, size_t sp, float *dst, size_t dp);
 } cedge_isa;
 
 extern const cedge_isa cedge_isa_generic;
@@ -102,6 +105,8 @@ const cedge_isa *cedge_active_isa(void);
 void cedge_store_tile(const float *acc, int ldacc, int m, int n, float *c, size_t ldc, const cedge_ukp *p);
 float cedge_dot_generic(int n, const float *x, const float *y);
 void cedge_axpy_generic(int n, float a, const float *x, float *y);
+// dst[r * dp + i] = src[r * sp + i * stride] for r < rows, i < n.
+void cedge_copy_strided_rows(int rows, int n, int stride, const float *src, size_t sp, float *dst, size_t dp);
 void cedge_dw_row_generic(int n, int taps, const float *const *src, const float *w, int stride, float scale,
                           float bias, float cmin, float cmax, float *out);
 
@@ -217,7 +222,7 @@ enum {
     CEDGE_SCR_PACK_A = 0,
     CEDGE_SCR_PACK_B,
     CEDGE_SCR_AUX,      // depthwise padded plane, pooling accumulator rows
-    CEDGE_SCR_AUX2,     // depthwise tap pointers, pooling counts
+    CEDGE_SCR_AUX2,     // depthwise tap pointers, pooling counts, Winograd block's own padded rows
     CEDGE_SCR_AUX3,     // depthwise virtual output plane
     // The two below are only used with tid 0 by the calling thread, outside tasks: data shared by all tasks.
     CEDGE_SCR_SHARED,   // GEMV vector copies, conv single-column im2col and phase planes, ConvTranspose columns

@@ -184,9 +184,28 @@ void cedge_parallel_for(int ntasks, cedge_task_fn fn, void *ctx) {
     }
 }
 
+// A copy's tasks are whole planes, often tiny (a 28x28 plane is 3 KB): on the pool they run in groups of about
+// COPY_TASK_FLOATS, since one claim per plane (thousands per batch-32 inference, each a compare-and-swap on a
+// line both cores write) cost about as much as the copying.
+#define COPY_TASK_FLOATS 16384
+
+typedef struct {
+    cedge_task_fn fn;
+    void *ctx;
+    int ntasks, group;
+} copy_group;
+
+static void copy_group_task(void *vctx, int task, int tid) {
+    const copy_group *g = vctx;
+    const int end = (task + 1) * g->group < g->ntasks ? (task + 1) * g->group : g->ntasks;
+    for (int t = task * g->group; t < end; t++) g->fn(g->ctx, t, tid);
+}
+
 void cedge_parallel_copy(int ntasks, cedge_task_fn fn, void *ctx, size_t floats) {
-    if (floats >= 32768) {
-        cedge_parallel_for(ntasks, fn, ctx);
+    if (floats >= 32768 && ntasks > 0) {
+        const size_t per = floats / (size_t)ntasks > 0 ? floats / (size_t)ntasks : 1;
+        copy_group g = {fn, ctx, ntasks, per >= COPY_TASK_FLOATS ? 1 : (int)(COPY_TASK_FLOATS / per)};
+        cedge_parallel_for((ntasks + g.group - 1) / g.group, copy_group_task, &g);
         return;
     }
     int tid = t_tid, nested = t_in_task;

@@ -59,6 +59,23 @@ enum Elementwise {
         }
     }
 
+    /// FloatFusion's Add -> Relu: max(a + b, 0), NaN -> 0 as the Relu op gives it.
+    static func addRelu(_ ctx: OpContext) throws(ModelLoadError) -> OpBuild {
+        let ta = try ctx.input(0).type, tb = try ctx.input(1).type
+        if ta != .float32 || tb != .float32 {
+            throw ctx.unsupported("fused Add -> Relu of non-float32 inputs")
+        }
+        let (plan, out) = try binaryShape(ctx)
+        return OpBuild(.float32, out) { i, o in
+            let a = i[0]!.f32, b = i[1]!.f32, y = o[0].f32
+            if plan.trivial && plan.full[0] && plan.full[1] {
+                let n = shapeCount(plan.outShape)
+                return { cedge_add_relu_f32(n, a, b, y) }
+            }
+            return { broadcastBinary(a, b, y, plan) { let v = $0 + $1; return v > 0 ? v : 0 } }
+        }
+    }
+
     static func typedArithmetic<T: BinaryFloatingPoint>(_ ctx: OpContext, _: T.Type, _ op: Arithmetic, _ plan: BroadcastPlan,
                                                         _ out: [Int], fmod: Bool) throws(ModelLoadError) -> OpBuild {
         let type = try ctx.input(0).type

@@ -174,6 +174,24 @@ AVX2 static inline __m256 load_strided(const float *src, int stride) {
     return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(ev), _MM_SHUFFLE(3, 1, 2, 0)));
 }
 
+// Stride-2 phase planes, 8 cells per vector. The tail (1..8 cells) is a masked pair of loads: a full one
+// would read src[2i + 15], past the row's last even element.
+AVX2 static void copy_even_avx2(int rows, int n, const float *src, size_t sp, float *dst, size_t dp) {
+    const int full = (n - 1) & ~7, tail = n - full;   // tail >= 1 whenever n >= 1
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    const __m256i mlo = _mm256_cmpgt_epi32(_mm256_set1_epi32(2 * tail - 1), lane);
+    const __m256i mhi = _mm256_cmpgt_epi32(_mm256_set1_epi32(2 * tail - 9), lane);
+    const __m256i mout = _mm256_cmpgt_epi32(_mm256_set1_epi32(tail), lane);
+    for (int r = 0; r < rows && n > 0; r++, src += sp, dst += dp) {
+        for (int i = 0; i < full; i += 8) _mm256_storeu_ps(dst + i, load_strided(src + 2 * i, 2));
+        const float *s = src + 2 * full;
+        const __m256 ev = _mm256_shuffle_ps(_mm256_maskload_ps(s, mlo), _mm256_maskload_ps(s + 8, mhi),
+                                            _MM_SHUFFLE(2, 0, 2, 0));
+        _mm256_maskstore_ps(dst + full, mout,
+                            _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(ev), _MM_SHUFFLE(3, 1, 2, 0))));
+    }
+}
+
 // Four 8-wide accumulators per pass give the FMA chains enough independent work; stride 2 uses the
 // shuffle above, other strides fall back to the generic loop.
 AVX2 static void dw_row_avx2(int n, int taps, const float *const *src, const float *w, int stride, float scale,
@@ -245,6 +263,6 @@ AVX2 static void dw_row_avx2(int n, int taps, const float *const *src, const flo
 const cedge_isa cedge_isa_avx2 = {
     .name = "avx2-fma", .mr = MR, .nr = NR, .kc = 256, .mc = 144, .nc = 1024,
     .ukernel = ukernel_6x16, .ukernel_indirect = ukernel_6x16_indirect, .dot = dot_avx2, .axpy = axpy_avx2, .dw_row = dw_row_avx2,
-    .wino_in = wino_in_avx2, .wino_out = wino_out_avx2,
+    .wino_in = wino_in_avx2, .wino_out = wino_out_avx2, .copy_even = copy_even_avx2,
 };
 #endif
