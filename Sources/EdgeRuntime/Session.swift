@@ -73,6 +73,11 @@ public final class Session {
         for kernel in kernels { kernel() }
     }
 
+    /// Runs step `index` alone (of `stepOperators.count`, in order): for per-step timing (`cema bench --profile`).
+    public func runStep(_ index: Int) {
+        kernels[index]()
+    }
+
     /// Copies inputs in (checked against the prepared shapes and types), runs, and copies outputs out.
     public func run(_ inputs: [Tensor]) throws(ModelLoadError) -> [Tensor] {
         if inputs.count != inputViews.count {

@@ -17,6 +17,8 @@ struct Bench: ParsableCommand {
     var precision: String?
     @Flag(help: "Report memory instead of time: bytes of constants the session holds (weights), its arena, and the process RSS growth over load, prepare and one run.")
     var memory = false
+    @Flag(help: "Also print each step's mean time over the runs (a second pass, timed step by step).")
+    var profile = false
 
     func run() throws {
         RuntimeThreads.set(threads)
@@ -54,6 +56,7 @@ struct Bench: ParsableCommand {
         }
         times.sort()
         let median = times[times.count / 2]
+        if profile { printProfile(session) }
         if plain {
             print(String(format: "%.4f", median))
         } else {
@@ -67,5 +70,26 @@ struct Bench: ParsableCommand {
         guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
         let fields = text.split(separator: " ")
         return fields.count > 1 ? (Int(fields[1]) ?? 0) * Int(sysconf(Int32(_SC_PAGESIZE))) : 0
+    }
+
+    /// Mean time of each step over `runs` step-by-step runs, in graph order; the clock reads between steps
+    /// add a little to each.
+    func printProfile(_ session: Session) {
+        let steps = session.stepOperators.count
+        var total = [UInt64](repeating: 0, count: steps)
+        for _ in 0..<max(runs, 1) {
+            for i in 0..<steps {
+                let start = Platform.monotonicNanoseconds()
+                session.runStep(i)
+                total[i] += Platform.monotonicNanoseconds() - start
+            }
+        }
+        let us = total.map { Double($0) / Double(max(runs, 1)) / 1000 }, sum = us.reduce(0, +)
+        func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeating: " ", count: n - s.count) }
+        print(pad("step", 6) + pad("operator", 22) + "   mean us   share")
+        for i in 0..<steps {
+            print(pad("\(i)", 6) + pad(session.stepOperators[i], 22) + String(format: "%11.2f %6.1f%%", us[i], 100 * us[i] / max(sum, 1e-9)))
+        }
+        print(pad("sum of steps", 28) + String(format: "%11.2f", sum))
     }
 }
