@@ -35,6 +35,15 @@ typedef float WINO_NAME(wvec_u) __attribute__((vector_size(WINO_VB), aligned(4))
         o3 = d12_ + 8.0f * d34_ + (m5);                                                                         \
     } while (0)
 
+// A^T down the six columns of one lane block of the 36 per-point products m (point stride xs, lanes from l):
+// t[6 i + j] is row i of column j's result, which the row transform then takes six at a time.
+#define WINO_MPT_(m, xs, l, r, j) (*(const WV *)((m) + (size_t)((r) * 6 + (j)) * (xs) + (l)))
+#define WINO_AT_COLUMNS(t, m, xs, l)                                                                             \
+    for (int j_ = 0; j_ < 6; j_++)                                                                              \
+    WINO_AT(WINO_MPT_(m, xs, l, 0, j_), WINO_MPT_(m, xs, l, 1, j_), WINO_MPT_(m, xs, l, 2, j_),                 \
+            WINO_MPT_(m, xs, l, 3, j_), WINO_MPT_(m, xs, l, 4, j_), WINO_MPT_(m, xs, l, 5, j_), (t)[j_],         \
+            (t)[6 + j_], (t)[12 + j_], (t)[18 + j_])
+
 WINO_ATTR __attribute__((unused)) static void WINO_NAME(wino_in)(int nr, const float *const *src, size_t off, size_t pitch,
                                          float *restrict stage, float *restrict v, size_t xs) {
     for (int l = 0; l < nr; l++) {
@@ -68,11 +77,7 @@ WINO_ATTR __attribute__((unused)) static void WINO_NAME(wino_out)(int nr, int nt
             if (e->lane_bias && l + k < nt) bv[k] = e->lane_bias[l + k];
         }
         WV t[24];
-        for (int j = 0; j < 6; j++) {
-#define M(r) (*(const WV *)(m + (size_t)((r) * 6 + j) * xs + l))
-            WINO_AT(M(0), M(1), M(2), M(3), M(4), M(5), t[j], t[6 + j], t[12 + j], t[18 + j]);
-#undef M
-        }
+        WINO_AT_COLUMNS(t, m, xs, l);
         for (int i = 0; i < 4; i++) {
             const WV *r = t + 6 * i;
             WV y[4];

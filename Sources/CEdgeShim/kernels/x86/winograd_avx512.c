@@ -87,11 +87,7 @@ AVX512 void cedge_wino_out_avx512(int nr, int nt, const float *m, size_t xs, con
         const __m512 vs = e->lane_scale ? _mm512_maskz_loadu_ps(live, e->lane_scale + l) : vs1;
         const __m512 vb = e->lane_bias ? _mm512_maskz_loadu_ps(live, e->lane_bias + l) : vb1;
         WV t[24];
-        for (int j = 0; j < 6; j++) {
-#define M(r) (*(const WV *)(m + (size_t)((r) * 6 + j) * xs + l))
-            WINO_AT(M(0), M(1), M(2), M(3), M(4), M(5), t[j], t[6 + j], t[12 + j], t[18 + j]);
-#undef M
-        }
+        WINO_AT_COLUMNS(t, m, xs, l);
         for (int i = 0; i < 4; i++) {
             WV w0, w1, w2, w3;
             WINO_AT(t[6 * i], t[6 * i + 1], t[6 * i + 2], t[6 * i + 3], t[6 * i + 4], t[6 * i + 5], w0, w1, w2, w3);
