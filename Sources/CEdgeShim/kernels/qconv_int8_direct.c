@@ -128,7 +128,6 @@ typedef struct {
     size_t out_elem;
     uint8_t flip, zdom;
     const uint8_t *x_end;                 // one past the input tensor's last byte
-    const uint8_t *blank;                 // this task's blank row (set per task)
     size_t pad_bytes;                     // window mode: bytes of the zero-padded row
     cedge_qdirect_fn kernel;
     cedge_qdirect_args args;
@@ -257,9 +256,12 @@ static void fill_pad(uint8_t *dst, uint8_t z, size_t n) {
 // Window mode: lane l of output column q in padded row r is input (r - PH, q * SW + (4 * quad + l) * DW - PW).
 // With stride 1 the four lanes are the input row shifted by their kernel columns, so the row is padded once
 // (with the zero point) into `pad` and interleaved from four offsets; other strides go a byte at a time.
-static void repack_window(const djob *j, const uint8_t *x, int prow0, int prows, uint8_t *buf, uint8_t *pad) {
+static void repack_window(const djob *j, const uint8_t *x, int prow0, int prows, uint8_t *buf, const uint8_t *blank,
+                          uint8_t *pad) {
     const dplan *p = j->p;
     const uint8_t flip = j->flip, z = j->zdom;
+    // Only [PW, PW + IW) of the padded row changes from row to row: its pads are filled once.
+    if (p->SW == 1 && p->in_ws == 1) memset(pad, z ^ flip, j->pad_bytes);
     for (int cq = 0; cq < p->c4; cq++)
         for (int r = 0; r < prows; r++) {
             if (!row_read(p, prow0 + r)) continue;
@@ -271,12 +273,11 @@ static void repack_window(const djob *j, const uint8_t *x, int prow0, int prows,
             }
             const uint8_t *row = x + (size_t)ih * p->in_hs;
             if (p->SW == 1 && p->in_ws == 1) {
-                memset(pad, z ^ flip, j->pad_bytes);
                 memcpy(pad + p->PW, row, (size_t)p->IW);
                 const uint8_t *s[4];
                 for (int l = 0; l < 4; l++) {
                     const int kw = cq * 4 + l;
-                    s[l] = kw < p->KW ? pad + (size_t)kw * p->DW : j->blank;
+                    s[l] = kw < p->KW ? pad + (size_t)kw * p->DW : blank;
                 }
                 // Rows are written in increasing order, so the last step's overshoot lands on a later row.
                 interleave4(dst, s[0], s[1], s[2], s[3], p->wq, flip, 1);
@@ -303,14 +304,14 @@ static void repack_window(const djob *j, const uint8_t *x, int prow0, int prows,
 // branch and compiles to interleaving shuffles. Rows are written in increasing address order and each row's
 // right padding after its interior, so a whole last vector step may spill into the next row: that row is
 // written later, or never read.
-static void repack(const djob *j, int b, int prow0, int prows, uint8_t *buf, uint8_t *pad) {
+static void repack(const djob *j, int b, int prow0, int prows, uint8_t *buf, const uint8_t *blank, uint8_t *pad) {
     const dplan *p = j->p;
     const uint8_t *x = j->x + (size_t)b * p->in_img;
     const uint8_t flip = j->flip, z = j->zdom;
     const int wq = p->wq, SW = p->SW, IW = p->IW, PW = p->PW;
     const size_t ws = p->in_ws;
     if (p->window) {
-        repack_window(j, x, prow0, prows, buf, pad);
+        repack_window(j, x, prow0, prows, buf, blank, pad);
         return;
     }
     for (int cq = 0; cq < p->c4; cq++)
@@ -333,7 +334,7 @@ static void repack(const djob *j, int b, int prow0, int prows, uint8_t *buf, uin
                 const uint8_t *s[4];
                 const int inside = ih >= 0 && ih < p->IH;
                 const uint8_t *row = inside ? quad + (size_t)ih * p->in_hs : NULL;
-                for (int l = 0; l < 4; l++) s[l] = inside && l < lanes ? row + (size_t)l * p->in_cs : j->blank + at;
+                for (int l = 0; l < 4; l++) s[l] = inside && l < lanes ? row + (size_t)l * p->in_cs : blank + at;
                 // The vector steps may run whole when the highest input row they read stays in the tensor (the
                 // blank row always has the slack).
                 const int whole = !inside || s[lanes - 1] + need <= j->x_end;
@@ -372,9 +373,7 @@ static void direct_task(void *ctx, int task, int tid) {
     uint8_t *blank = (uint8_t *)cedge_scratch(tid, CEDGE_SCR_AUX, (blank_bytes + 3) / 4);
     memset(blank, j->zdom ^ j->flip, blank_bytes);
     uint8_t *pad = p->window ? (uint8_t *)cedge_scratch(tid, CEDGE_SCR_AUX2, (j->pad_bytes + 3) / 4) : NULL;
-    djob local = *j;   // the task's own blank row; the shared job stays read-only
-    local.blank = blank;
-    repack(&local, b, oh0 * p->SH, prows, buf, pad);
+    repack(j, b, oh0 * p->SH, prows, buf, blank, pad);
 
     uint8_t *yimg = j->y + (size_t)b * p->out_img * j->out_elem;
     for (int t = 0; t < p->ntiles; t++) {
@@ -435,7 +434,6 @@ void cedge_qdirect_run(const cedge_qconv_desc *d, const cedge_geom3 *g, const ce
     j.zdom = (uint8_t)zdom;
     j.x_end = (const uint8_t *)x + (size_t)(p.images - 1) * p.in_img + (size_t)(p.C - 1) * p.in_cs +
               (size_t)(p.IH - 1) * p.in_hs + (size_t)(p.IW - 1) * p.in_ws + 1;
-    j.blank = NULL;
     // Window mode's padded row: the input row at PW, and every column a lane's vector steps read.
     const size_t lanes_read = (size_t)(p.KW - 1) * p.DW + round16(p.wq);
     j.pad_bytes = ((size_t)p.PW + p.IW > lanes_read ? (size_t)p.PW + p.IW : lanes_read) + QPACK_SLACK;
