@@ -78,6 +78,11 @@ extension KernelTests {
             ConvCase.conv2d(8, 12, [9, 9], k: 3, p: 1, groups: 4, relu: false), // grouped
             ConvCase.conv2d(1, 32, [28, 28], k: 3, p: 1, batch: 2),           // one input channel: tap loops per output
             ConvCase.conv2d(4, 12, [10, 9], k: 3, s: 2, p: 1, groups: 4),     // channel multiplier 3, stride 2
+            // Batch 1 on 2 threads: each task copies the phase rows it reads (shifted_bands).
+            ConvCase.conv2d(16, 32, [14, 14], k: 3, s: 2, p: 1),              // output-channel parts, extracted
+            ConvCase.conv2d(32, 64, [13, 14], k: 3, s: 2, p: 1),              // 7x7 out, two column tiles
+            ConvCase.conv2d(16, 8, [15, 13], k: 3, s: 2, p: 1),               // one channel panel: row bands
+            ConvCase.conv2d(16, 8, [16, 20], k: 1, s: 2),                     // row bands written in place
         ]
         for (i, c) in cases.enumerated() {
             let oc = c.outChannels

@@ -237,19 +237,17 @@ static void phase_range(int r, int s, int pad, int in, int Q, int *first, int *l
     *hi = imax(*lo, imin(Q, *first < in ? ceil_div(in - *first, s) : 0));
 }
 
-// Copies channel `chan` into its phase planes. Unit strides: the single phase plane is the padded channel
-// (one memset, one memcpy per input row). Otherwise the used phase planes are zeroed once, and each
-// (depth slice, H phase, W phase) is one strided block copy: the input rows of that H phase, every sw-th
-// element (one call per block rather than per row: the models' rows are only 7-14 phase cells long).
-static void phase_task(void *vctx, int chan, int tid) {
-    (void)tid;
-    const phase_ctx *c = vctx;
+// Copies phase rows [q0, q0 + nq) (in H; every depth slice and W cell) of channel `chan` into dst, its phase
+// planes of QD x nq x QW floats, qplane apart. Unit strides over the whole channel: the single phase plane is
+// the padded channel (one memset, one memcpy per input row). Otherwise the used phase planes are zeroed once,
+// and each (depth slice, H phase, W phase) is one strided block copy: the input rows of that H phase, every
+// sw-th element (one call per block rather than per row: the models' rows are only 7-14 phase cells long).
+static void phase_window(const phase_ctx *c, int chan, int q0, int nq, float *dst, size_t qplane) {
     const cedge_geom3 *g = c->g;
     const int sd = g->str[0], sh = g->str[1], sw = g->str[2];
     const int QD = c->Q[0], QH = c->Q[1], QW = c->Q[2], IH = g->in[1], IW = g->in[2];
     const float *xin = c->x + (size_t)chan * g->in_plane;
-    float *dst = c->phases + (size_t)chan * c->chan_stride;
-    if (sd == 1 && sh == 1 && sw == 1) {
+    if (sd == 1 && sh == 1 && sw == 1 && q0 == 0 && nq == QH) {
         cedge_pad_plane(g, xin, dst, QD, QH, QW);
         return;
     }
@@ -257,10 +255,14 @@ static void phase_task(void *vctx, int chan, int tid) {
         for (int rh = 0; rh < sh; rh++)
             for (int rw = 0; rw < sw; rw++)
                 if (c->used[0][rd] && c->used[1][rh] && c->used[2][rw])
-                    memset(dst + (((size_t)rd * sh + rh) * sw + rw) * c->qplane, 0, c->qplane * sizeof(float));
+                    memset(dst + (((size_t)rd * sh + rh) * sw + rw) * qplane, 0, qplane * sizeof(float));
     int fh[MAX_PHASE_STRIDE], lh[MAX_PHASE_STRIDE], hh[MAX_PHASE_STRIDE];
     int fw[MAX_PHASE_STRIDE], lw[MAX_PHASE_STRIDE], hw[MAX_PHASE_STRIDE];
-    for (int r = 0; r < sh; r++) phase_range(r, sh, g->pad[1], IH, QH, &fh[r], &lh[r], &hh[r]);
+    for (int r = 0; r < sh; r++) {
+        phase_range(r, sh, g->pad[1], IH, QH, &fh[r], &lh[r], &hh[r]);
+        lh[r] = imax(lh[r], q0);
+        hh[r] = imin(hh[r], q0 + nq);
+    }
     for (int r = 0; r < sw; r++) phase_range(r, sw, g->pad[2], IW, QW, &fw[r], &lw[r], &hw[r]);
     const cedge_isa *isa = c->isa;
     for (int id = 0; id < g->in[0]; id++) {
@@ -270,11 +272,11 @@ static void phase_task(void *vctx, int chan, int tid) {
             if (!c->used[1][rh] || hh[rh] <= lh[rh]) continue;
             const int rows = hh[rh] - lh[rh];
             const float *src = xin + ((size_t)id * IH + fh[rh] + (size_t)lh[rh] * sh) * IW;
-            float *base = dst + ((size_t)rd * sh + rh) * sw * c->qplane + ((size_t)qd * QH + lh[rh]) * QW;
+            float *base = dst + ((size_t)rd * sh + rh) * sw * qplane + ((size_t)qd * nq + lh[rh] - q0) * QW;
             for (int rw = 0; rw < sw; rw++) {
                 if (!c->used[2][rw] || hw[rw] <= lw[rw]) continue;
                 const float *s = src + fw[rw] + (size_t)lw[rw] * sw;
-                float *d = base + (size_t)rw * c->qplane + lw[rw];
+                float *d = base + (size_t)rw * qplane + lw[rw];
                 if (sw == 2 && isa->copy_even)
                     isa->copy_even(rows, hw[rw] - lw[rw], s, (size_t)sh * IW, d, (size_t)QW);
                 else
@@ -282,6 +284,13 @@ static void phase_task(void *vctx, int chan, int tid) {
             }
         }
     }
+}
+
+// Channel `chan` (of the batch) into its phase planes.
+static void phase_task(void *vctx, int chan, int tid) {
+    (void)tid;
+    const phase_ctx *c = vctx;
+    phase_window(c, chan, 0, c->Q[1], c->phases + (size_t)chan * c->chan_stride, c->qplane);
 }
 
 typedef struct {
@@ -321,6 +330,107 @@ static int shifted_plan(const cedge_geom3 *g, phase_ctx *pc, size_t *span) {
     return *span * 2 <= g->out_plane * 3;
 }
 
+// koff[k]: where row k of the im2col matrix (channel, kernel cell) starts in phase planes of Q1 x Q2 cells per
+// depth slice, qplane floats per phase and chan floats per channel.
+static void fill_koff(const cedge_geom3 *g, int icg, int Q1, int Q2, size_t qplane, size_t chan, size_t *koff) {
+    for (int ci = 0, k = 0; ci < icg; ci++)
+        for (int kd = 0; kd < g->ker[0]; kd++)
+            for (int kh = 0; kh < g->ker[1]; kh++)
+                for (int kw = 0; kw < g->ker[2]; kw++, k++) {
+                    const int od = kd * g->dil[0], oh = kh * g->dil[1], ow = kw * g->dil[2];
+                    const size_t phase = ((size_t)(od % g->str[0]) * g->str[1] + oh % g->str[1]) * g->str[2] +
+                                         ow % g->str[2];
+                    const size_t shift = ((size_t)(od / g->str[0]) * Q1 + oh / g->str[1]) * Q2 + ow / g->str[2];
+                    koff[k] = ci * chan + phase * qplane + shift;
+                }
+}
+
+// ---- one image on the pool: bands of output rows -------------------------------------------------------------
+// At batch 1 the shared phase copy was a serial step before the GEMM and the extraction one after it, and the
+// other core read its B from the first core's cache. Instead each task owns a share of the output channels (and,
+// with fewer channel panels than threads, a band of output rows): it copies the phase rows it reads into its own
+// buffer, runs its part of the GEMM on them and extracts its outputs, in one pass on one core. 2-D only.
+typedef struct {
+    const cedge_isa *isa;
+    const cedge_geom3 *g;
+    const phase_ctx *pc;
+    const cedge_gemm_problem *proto;   // the whole problem: A, K, epilogue
+    float *y;
+    const size_t *koff;                // offsets into a band's phase planes
+    int channels, bands, parts, nq;    // input channels; row bands x channel parts; phase rows per band buffer
+    size_t qplane, chan;               // band buffer: floats per phase plane, per channel
+} band_ctx;
+
+static void band_rows(const band_ctx *c, int band, int *oh0, int *oh1) {
+    const int OH = c->g->out[1];
+    *oh0 = (int)((long)band * OH / c->bands);
+    *oh1 = (int)((long)(band + 1) * OH / c->bands);
+}
+
+static void band_task(void *vctx, int task, int tid) {
+    const band_ctx *c = vctx;
+    const cedge_geom3 *g = c->g;
+    const int band = task / c->parts, part = task % c->parts;
+    int oh0, oh1;
+    band_rows(c, band, &oh0, &oh1);
+    const int rows = oh1 - oh0, OW = g->out[2], QW = c->pc->Q[2];
+    const size_t floats = (size_t)c->channels * c->chan;
+    float *phases = cedge_scratch(tid, CEDGE_SCR_AUX2, floats + CEDGE_B_SLACK);
+    memset(phases + floats, 0, CEDGE_B_SLACK * sizeof(float));
+    for (int ch = 0; ch < c->channels; ch++)
+        phase_window(c->pc, ch, oh0, c->nq, phases + (size_t)ch * c->chan, c->qplane);
+    cedge_gemm_problem p = *c->proto;
+    const size_t span = (size_t)(rows - 1) * QW + OW;
+    // Pitch QW == OW: the band's virtual outputs are its real ones, written in place.
+    const int direct = QW == OW;
+    float *vout = direct ? c->y + (size_t)oh0 * OW : cedge_scratch(tid, CEDGE_SCR_AUX3, (size_t)p.m * span);
+    p.n = (int)span;
+    p.b.b = phases;
+    p.b.koff = c->koff;
+    p.c = vout;
+    p.ldc = direct ? g->out_plane : span;
+    const int MR = c->isa->mr, mu = ceil_div(p.m, MR);
+    const int m0 = (int)((long)part * mu / c->parts) * MR, m1 = imin(p.m, (int)((long)(part + 1) * mu / c->parts) * MR);
+    cedge_gemm_tile(c->isa, tid, &p, m0, m1, 0, (int)span);
+    if (direct) return;
+    for (int m = m0; m < m1; m++)
+        for (int r = 0; r < rows; r++)
+            memcpy(c->y + (size_t)m * g->out_plane + (size_t)(oh0 + r) * OW, vout + (size_t)m * span + (size_t)r * QW,
+                   (size_t)OW * sizeof(float));
+}
+
+// Runs the single problem *p as bands when that pays; returns 0 (nothing done) otherwise.
+static int shifted_bands(const cedge_isa *isa, const cedge_conv_desc *d, const cedge_geom3 *g, const phase_ctx *pc,
+                         const cedge_gemm_problem *p, float *y) {
+    const int width = cedge_pool_width();
+    if (width < 2 || g->out[0] != 1 || g->in[0] != 1 || g->ker[0] != 1 || g->out[1] < 2 || p->k <= 0) return 0;
+    if (2.0 * p->m * p->n * p->k < 1.0e5) return 0;   // too small to pay for a hand-off (as cedge_gemm_run)
+    const int mu = ceil_div(p->m, isa->mr), OH = g->out[1], QW = pc->Q[2];
+    const int reach = ((g->ker[1] - 1) * g->dil[1]) / g->str[1];   // phase rows a band reads past its own
+    // Output channels are split first: every task then copies all the phase rows, but a band split costs more
+    // than its share of the copy, measured on the edge model (stride-2 convs: 14x14 from 16 channels, 8.3 us per
+    // inference with two channel parts against 9.2 with two bands; 7x7 from 32, 9.5 against 10.0).
+    const int parts = imin(width, mu), bands = imin(OH, ceil_div(width, parts));
+    band_ctx c;
+    c.isa = isa;
+    c.g = g;
+    c.pc = pc;
+    c.proto = p;
+    c.y = y;
+    c.channels = d->in_channels;
+    c.bands = bands;
+    c.parts = parts;
+    c.nq = ceil_div(OH, bands) + reach;
+    c.qplane = (size_t)c.nq * QW;
+    c.chan = c.qplane * g->str[1] * g->str[2];
+    size_t *koff = (size_t *)(void *)cedge_scratch(0, CEDGE_SCR_KOFF,
+                                                  (size_t)p->k * ((sizeof(size_t) + sizeof(float) - 1) / sizeof(float)));
+    fill_koff(g, d->in_channels, c.nq, QW, c.qplane, c.chan, koff);
+    c.koff = koff;
+    cedge_parallel_for(c.bands * c.parts, band_task, &c);
+    return 1;
+}
+
 static void conv_shifted(const cedge_isa *isa, const cedge_conv_desc *d, const cedge_geom3 *g, phase_ctx *pc,
                          size_t span, const float *x, const float *w, const float *apacked,
                          const uint16_t *apacked16, const float *scale, const float *shift, float *y) {
@@ -330,23 +440,9 @@ static void conv_shifted(const cedge_isa *isa, const cedge_conv_desc *d, const c
     pc->isa = isa;
     pc->g = g;
     pc->x = x;
-    // Slack past the end: micro-kernels read whole NR-wide rows of B even for the last, partial column tile.
-    const size_t phase_floats = (size_t)d->batch * d->in_channels * pc->chan_stride;
-    pc->phases = cedge_scratch(0, CEDGE_SCR_SHARED, phase_floats + CEDGE_B_SLACK);
-    memset(pc->phases + phase_floats, 0, CEDGE_B_SLACK * sizeof(float));
     size_t *koff = (size_t *)(void *)cedge_scratch(0, CEDGE_SCR_KOFF,
                                                   (size_t)K * ((sizeof(size_t) + sizeof(float) - 1) / sizeof(float)));
-    for (int ci = 0, k = 0; ci < icg; ci++)
-        for (int kd = 0; kd < g->ker[0]; kd++)
-            for (int kh = 0; kh < g->ker[1]; kh++)
-                for (int kw = 0; kw < g->ker[2]; kw++, k++) {
-                    const int od = kd * g->dil[0], oh = kh * g->dil[1], ow = kw * g->dil[2];
-                    const size_t phase = ((size_t)(od % g->str[0]) * g->str[1] + oh % g->str[1]) * g->str[2] +
-                                         ow % g->str[2];
-                    const size_t shift = ((size_t)(od / g->str[0]) * pc->Q[1] + oh / g->str[1]) * pc->Q[2] +
-                                         ow / g->str[2];
-                    koff[k] = ci * pc->chan_stride + phase * pc->qplane + shift;
-                }
+    fill_koff(g, icg, pc->Q[1], pc->Q[2], pc->qplane, pc->chan_stride, koff);
     // When the pitch gaps are empty the virtual layout is the real one: write y directly.
     const int direct = span == g->out_plane;
     float *vout = direct ? y : cedge_scratch(0, CEDGE_SCR_VOUT, (size_t)d->batch * d->out_channels * span);
@@ -365,7 +461,7 @@ static void conv_shifted(const cedge_isa *isa, const cedge_conv_desc *d, const c
             p->trans_a = 0;
             p->alpha = 1.0f;
             p->b.pack = cedge_pack_offsets;
-            p->b.b = pc->phases + ((size_t)n * d->in_channels + (size_t)grp * icg) * pc->chan_stride;
+            p->b.b = NULL;   // set below, once the phase planes are placed
             p->b.ldb = 0;
             p->b.trans = 0;
             p->b.ctx = NULL;
@@ -381,6 +477,15 @@ static void conv_shifted(const cedge_isa *isa, const cedge_conv_desc *d, const c
             p->cmin = d->clamp_min;
             p->cmax = d->clamp_max;
         }
+    if (count == 1 && shifted_bands(isa, d, g, pc, probs, y)) return;
+    // Slack past the end: micro-kernels read whole NR-wide rows of B even for the last, partial column tile.
+    const size_t phase_floats = (size_t)d->batch * d->in_channels * pc->chan_stride;
+    pc->phases = cedge_scratch(0, CEDGE_SCR_SHARED, phase_floats + CEDGE_B_SLACK);
+    memset(pc->phases + phase_floats, 0, CEDGE_B_SLACK * sizeof(float));
+    for (int i = 0; i < count; i++) {
+        const int n = i / groups, grp = i % groups;
+        probs[i].b.b = pc->phases + ((size_t)n * d->in_channels + (size_t)grp * icg) * pc->chan_stride;
+    }
     cedge_parallel_copy(d->batch * d->in_channels, phase_task, pc, phase_floats);
     cedge_gemm_run(isa, probs, count);
     if (direct) return;

@@ -161,7 +161,8 @@ void cedge_gemm_run(const cedge_isa *isa, const cedge_gemm_problem *problems, in
 // floats, and the packer (alpha applied; the problem's B and C are not read).
 size_t cedge_gemm_packed_a_floats(const cedge_isa *isa, int m, int k);
 void cedge_gemm_pack_a(const cedge_isa *isa, const cedge_gemm_problem *p, float *dst);
-// Serial blocked GEMM over the C sub-block rows [m0, m1) x columns [n0, n1), on pool thread `tid`.
+// Serial blocked GEMM over the C sub-block rows [m0, m1) x columns [n0, n1), on pool thread `tid` (reading
+// p->apacked when set).
 void cedge_gemm_tile(const cedge_isa *isa, int tid, const cedge_gemm_problem *p, int m0, int m1, int n0,
                      int n1);
 // Reference matrix product (obviously-right loops); also the portable cedge_sgemm.
