@@ -345,7 +345,7 @@ static void fill_koff(const cedge_geom3 *g, int icg, int Q1, int Q2, size_t qpla
                 }
 }
 
-// ---- one image on the pool: bands of output rows -------------------------------------------------------------
+// ---- one image on the pool: tasks that copy the phase rows they read -------------------------------------
 // At batch 1 the shared phase copy was a serial step before the GEMM and the extraction one after it, and the
 // other core read its B from the first core's cache. Instead each task owns a share of the output channels (and,
 // with fewer channel panels than threads, a band of output rows): it copies the phase rows it reads into its own
@@ -394,17 +394,17 @@ static void band_task(void *vctx, int task, int tid) {
     cedge_gemm_tile(c->isa, tid, &p, m0, m1, 0, (int)span);
     if (direct) return;
     for (int m = m0; m < m1; m++)
-        for (int r = 0; r < rows; r++)
-            memcpy(c->y + (size_t)m * g->out_plane + (size_t)(oh0 + r) * OW, vout + (size_t)m * span + (size_t)r * QW,
-                   (size_t)OW * sizeof(float));
+        cedge_copy_strided_rows(rows, OW, 1, vout + (size_t)m * span, (size_t)QW,
+                                c->y + (size_t)m * g->out_plane + (size_t)oh0 * OW, (size_t)OW);
 }
 
-// Runs the single problem *p as bands when that pays; returns 0 (nothing done) otherwise.
+// Runs the single problem *p (whose b.koff it fills for the band layout) as tasks when there are threads to
+// share it; returns 0 (nothing done, koff untouched) otherwise.
 static int shifted_bands(const cedge_isa *isa, const cedge_conv_desc *d, const cedge_geom3 *g, const phase_ctx *pc,
-                         const cedge_gemm_problem *p, float *y) {
+                         const cedge_gemm_problem *p, size_t *koff, float *y) {
     const int width = cedge_pool_width();
     if (width < 2 || g->out[0] != 1 || g->in[0] != 1 || g->ker[0] != 1 || g->out[1] < 2 || p->k <= 0) return 0;
-    if (2.0 * p->m * p->n * p->k < 1.0e5) return 0;   // too small to pay for a hand-off (as cedge_gemm_run)
+    if (2.0 * p->m * p->n * p->k < CEDGE_MIN_SPLIT_FLOPS) return 0;
     const int mu = ceil_div(p->m, isa->mr), OH = g->out[1], QW = pc->Q[2];
     const int reach = ((g->ker[1] - 1) * g->dil[1]) / g->str[1];   // phase rows a band reads past its own
     // Output channels are split first: every task then copies all the phase rows, but a band split costs more
@@ -423,8 +423,6 @@ static int shifted_bands(const cedge_isa *isa, const cedge_conv_desc *d, const c
     c.nq = ceil_div(OH, bands) + reach;
     c.qplane = (size_t)c.nq * QW;
     c.chan = c.qplane * g->str[1] * g->str[2];
-    size_t *koff = (size_t *)(void *)cedge_scratch(0, CEDGE_SCR_KOFF,
-                                                  (size_t)p->k * ((sizeof(size_t) + sizeof(float) - 1) / sizeof(float)));
     fill_koff(g, d->in_channels, c.nq, QW, c.qplane, c.chan, koff);
     c.koff = koff;
     cedge_parallel_for(c.bands * c.parts, band_task, &c);
@@ -442,7 +440,6 @@ static void conv_shifted(const cedge_isa *isa, const cedge_conv_desc *d, const c
     pc->x = x;
     size_t *koff = (size_t *)(void *)cedge_scratch(0, CEDGE_SCR_KOFF,
                                                   (size_t)K * ((sizeof(size_t) + sizeof(float) - 1) / sizeof(float)));
-    fill_koff(g, icg, pc->Q[1], pc->Q[2], pc->qplane, pc->chan_stride, koff);
     // When the pitch gaps are empty the virtual layout is the real one: write y directly.
     const int direct = span == g->out_plane;
     float *vout = direct ? y : cedge_scratch(0, CEDGE_SCR_VOUT, (size_t)d->batch * d->out_channels * span);
@@ -477,7 +474,8 @@ static void conv_shifted(const cedge_isa *isa, const cedge_conv_desc *d, const c
             p->cmin = d->clamp_min;
             p->cmax = d->clamp_max;
         }
-    if (count == 1 && shifted_bands(isa, d, g, pc, probs, y)) return;
+    if (count == 1 && shifted_bands(isa, d, g, pc, probs, koff, y)) return;
+    fill_koff(g, icg, pc->Q[1], pc->Q[2], pc->qplane, pc->chan_stride, koff);
     // Slack past the end: micro-kernels read whole NR-wide rows of B even for the last, partial column tile.
     const size_t phase_floats = (size_t)d->batch * d->in_channels * pc->chan_stride;
     pc->phases = cedge_scratch(0, CEDGE_SCR_SHARED, phase_floats + CEDGE_B_SLACK);

@@ -395,32 +395,6 @@ static void gemm_run_task(void *vctx, int task, int tid) {
     gemm_tile(x->isa, tid, p, x->apre, m0, m1, n0, n1);
 }
 
-// Splits one problem into at least `parts` tiles (where it has that many micro-tiles): the split whose largest
-// tile costs least. A tile packs its own rows of A (unless A is packed already) and columns of B (unless B is
-// read in place), each packed row of MR or NR floats counted as a quarter of a micro-tile's step. On ties the
-// smaller matrix is the one packed twice. (Step 4 of the edge model, 4 x 7 micro-tiles: the
-// N split gave one core 4 of 7 columns, the M split gives both 2 of 4 rows.)
-static void split_tiles(const cedge_isa *isa, const cedge_gemm_problem *p, int parts, int a_packed, int *tm_out,
-                        int *tn_out) {
-    const int mu = ceil_div(p->m, isa->mr), nu = ceil_div(p->n, isa->nr);
-    const int b_in_place = p->b.koff && isa->ukernel_indirect;
-    double best = -1.0;
-    for (int tm = 1; tm <= imin(parts, mu); tm++) {
-        const int tn = imin(ceil_div(parts, tm), nu);
-        const int rows = ceil_div(mu, tm), cols = ceil_div(nu, tn);
-        double cost = 4.0 * rows * cols;
-        if (!a_packed) cost += rows;
-        if (!b_in_place) cost += cols;
-        // Ties: prefer the N split when B is the larger matrix (n >= m), else the M split.
-        const int prefer = (p->n >= p->m) == (tn > 1);
-        if (best < 0.0 || cost < best || (cost == best && prefer)) {
-            best = cost;
-            *tm_out = tm;
-            *tn_out = tn;
-        }
-    }
-}
-
 void cedge_gemm_run(const cedge_isa *isa, const cedge_gemm_problem *problems, int count) {
     if (count <= 0) return;
     const cedge_gemm_problem *p0 = &problems[0];
@@ -428,9 +402,19 @@ void cedge_gemm_run(const cedge_isa *isa, const cedge_gemm_problem *problems, in
     gemm_run_ctx x = {isa, problems, pack_a_whole(isa, problems, count), 1, 1};
     const int width = cedge_pool_width();
     const double flops = 2.0 * p0->m * p0->n * (p0->k > 0 ? p0->k : 1) * count;
-    // Below ~100k flops a thread hand-off costs more than it saves.
-    if (width > 1 && count < width && flops >= 1.0e5)
-        split_tiles(isa, p0, ceil_div(width, count), x.apre != NULL, &x.tiles_m, &x.tiles_n);
+    if (width > 1 && count < width && flops >= CEDGE_MIN_SPLIT_FLOPS) {
+        const int per = ceil_div(width, count);
+        const int mu = ceil_div(p0->m, isa->mr), nu = ceil_div(p0->n, isa->nr);
+        // Splitting N repacks A once per part, splitting M repacks B: split the dimension that makes the
+        // smaller matrix the repacked one.
+        if (p0->n >= p0->m) {
+            x.tiles_n = imin(per, nu);
+            x.tiles_m = imin(ceil_div(per, x.tiles_n), mu);
+        } else {
+            x.tiles_m = imin(per, mu);
+            x.tiles_n = imin(ceil_div(per, x.tiles_m), nu);
+        }
+    }
     cedge_parallel_for(count * x.tiles_m * x.tiles_n, gemm_run_task, &x);
 }
 

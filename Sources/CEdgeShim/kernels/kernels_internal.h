@@ -154,6 +154,8 @@ typedef struct {
     const uint16_t *apacked16;
 } cedge_gemm_problem;
 
+// Below this many flops a thread hand-off costs more than splitting a GEMM saves.
+#define CEDGE_MIN_SPLIT_FLOPS 1.0e5
 // Runs `count` independent problems of the same m x n shape in parallel on the pool (splitting each into
 // tiles when there are fewer problems than threads).
 void cedge_gemm_run(const cedge_isa *isa, const cedge_gemm_problem *problems, int count);
