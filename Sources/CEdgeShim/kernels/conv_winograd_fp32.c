@@ -247,8 +247,11 @@ static void wino_channels_task(void *vctx, int jp, int tid) {
 #define CHAN_PER_TASK 16
 
 // Channels in lanes: transforms input channels [16 * task, +16) of the (at most MR) tiles. Each channel's 16
-// lanes are written at an MR-float step, spilling into the next channel, which is written after it; the last
-// channel of the task goes through `stage` instead, so tasks never write each other's channels.
+// lanes are written at an MR-float step, spilling into the next channels, which are written after it; the
+// channels whose spill would reach past the task's last (one with MR = 8, two with AVX2's MR = 6) go through
+// `stage` instead, so tasks never write each other's channels. (Only the last one did: on AVX2 the one
+// before it spilled 4 floats into the next task's first channel, a race that 2-thread tests caught now and
+// then.)
 static void wino_chan_in_task(void *vctx, int task, int tid) {
     const wino_ctx *c = vctx;
     const cedge_isa *isa = c->isa;
@@ -263,11 +266,15 @@ static void wino_chan_in_task(void *vctx, int task, int tid) {
         tile_at(c, imin(l, c->tiles - 1), &src[l], &off, &r, &q);
     }
     float *v = (float *)c->v;
-    for (int ch = c0; ch < c1 - 1; ch++)
-        isa->wino_in(CHAN_LANES, src, (size_t)ch * plane, (size_t)c->PW, stage, v + (size_t)ch * MR, c->vs);
-    isa->wino_in(CHAN_LANES, src, (size_t)(c1 - 1) * plane, (size_t)c->PW, stage, last, CHAN_LANES);
-    for (int xi = 0; xi < WINO_XI; xi++)
-        memcpy(v + xi * c->vs + (size_t)(c1 - 1) * MR, last + (size_t)xi * CHAN_LANES, (size_t)MR * sizeof(float));
+    for (int ch = c0; ch < c1; ch++) {
+        if (ch * MR + CHAN_LANES <= c1 * MR) {
+            isa->wino_in(CHAN_LANES, src, (size_t)ch * plane, (size_t)c->PW, stage, v + (size_t)ch * MR, c->vs);
+            continue;
+        }
+        isa->wino_in(CHAN_LANES, src, (size_t)ch * plane, (size_t)c->PW, stage, last, CHAN_LANES);
+        for (int xi = 0; xi < WINO_XI; xi++)
+            memcpy(v + xi * c->vs + (size_t)ch * MR, last + (size_t)xi * CHAN_LANES, (size_t)MR * sizeof(float));
+    }
 }
 
 // Channels in lanes: the tiles' input transform, then the output-channel panels, both on the pool.
