@@ -70,6 +70,9 @@ const char *cedge_half_path(void);
 // Which Winograd F(4x4, 3x3) layout this conv takes on the current code path: 0 none, 1 tiles in lanes,
 // 2 output channels in lanes (tests use it to know they exercise the path).
 int cedge_conv_f32_winograd(const cedge_conv_desc *d);
+// 1 when this conv takes the pixel-rows GEMM for strided convs on the current code path (tests check they
+// exercise it).
+int cedge_conv_f32_pixel_rows(const cedge_conv_desc *d);
 // y = a + b and y = max(x, 0) (NaN -> 0) over n floats; y may be a, b or x (in place). Split over the pool
 // when large.
 void cedge_add_f32(size_t n, const float *a, const float *b, float *y);

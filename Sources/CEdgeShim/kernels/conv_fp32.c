@@ -1,5 +1,6 @@
 // Convolution: portable direct loops, and the fast paths (implicit im2col GEMM, 1x1 direct GEMM, single
-// output column as dot products, depthwise direct). Every path ends in the same epilogue:
+// output column as dot products, depthwise direct; Winograd and the pixel-rows GEMM for strided convs in
+// their own files). Every path ends in the same epilogue:
 // y = clamp(sum * scale[oc] + shift[oc]), scale NULL meaning 1 and shift NULL meaning 0.
 #include <math.h>
 #include <stdlib.h>
@@ -640,6 +641,7 @@ typedef struct {
     int m, k;
     int half;   // binary16 GEMM A panels (fp16 weights)
     int wino;   // Winograd layout (CEDGE_WINO_*) of transformed weights instead of GEMM A panels, or 0
+    int rows;   // 1: transposed weights for the pixel-rows GEMM (conv_pixel_rows_fp32.c)
 } packed_header;
 #define PACKED_HEADER_BYTES 64   // keeps the panels 64-byte aligned in a 64-byte aligned buffer
 
@@ -663,13 +665,25 @@ static int packed_wino(const cedge_conv_desc *d, const cedge_isa *isa) {
 
 int cedge_conv_f32_winograd(const cedge_conv_desc *d) { return packed_wino(d, cedge_active_isa()); }
 
-static void pack_header(void *packed, const cedge_isa *isa, int m, int k, int half, int wino) {
+static int packed_rows(const cedge_conv_desc *d, const cedge_isa *isa) {
+    cedge_geom3 g;
+    cedge_geom_from_conv(d, &g);
+    return !packed_wino(d, isa) && cedge_rows_plan(isa, d, &g);
+}
+
+int cedge_conv_f32_pixel_rows(const cedge_conv_desc *d) {
+    int m, k;
+    return packed_shape(d, cedge_active_isa(), &m, &k) && packed_rows(d, cedge_active_isa());
+}
+
+static void pack_header(void *packed, const cedge_isa *isa, int m, int k, int half, int wino, int rows) {
     packed_header *h = packed;
     h->isa = isa;
     h->m = m;
     h->k = k;
     h->half = half;
     h->wino = wino;
+    h->rows = rows;
 }
 
 static void pack_weights(const cedge_isa *isa, int m, int k, const float *w, float *dst) {
@@ -690,6 +704,7 @@ size_t cedge_conv_f32_packed_bytes(const cedge_conv_desc *d) {
     const int wino = packed_wino(d, isa);
     if (wino)
         return PACKED_HEADER_BYTES + cedge_wino_packed_floats(isa, wino, d->out_channels, d->in_channels) * sizeof(float);
+    if (packed_rows(d, isa)) return PACKED_HEADER_BYTES + cedge_rows_packed_floats(isa, m, k) * sizeof(float);
     return PACKED_HEADER_BYTES + cedge_gemm_packed_a_floats(isa, m, k) * sizeof(float);
 }
 
@@ -697,20 +712,25 @@ void cedge_conv_f32_pack(const cedge_conv_desc *d, const float *w, void *packed)
     const cedge_isa *isa = cedge_active_isa();
     int m, k;
     if (!packed_shape(d, isa, &m, &k)) return;
-    const int wino = packed_wino(d, isa);
-    pack_header(packed, isa, m, k, 0, wino);
+    const int wino = packed_wino(d, isa), rows = packed_rows(d, isa);
+    pack_header(packed, isa, m, k, 0, wino, rows);
     float *dst = (float *)(void *)((char *)packed + PACKED_HEADER_BYTES);
     if (wino)
         cedge_wino_pack(isa, wino, w, d->out_channels, d->in_channels, dst);
+    else if (rows)
+        cedge_rows_pack(isa, w, m, k, dst);
     else
         pack_weights(isa, m, k, w, dst);
 }
 
-// Binary16 weights stay on the GEMM paths: Winograd would need its transformed weights in fp32.
+// Binary16 weights stay on the GEMM paths (Winograd would need its transformed weights in fp32), or take the
+// pixel-rows GEMM with binary16 panels widened per call, which keeps them equal to an fp32 run on the same
+// (rounded) weights.
 size_t cedge_conv_f16w_packed_bytes(const cedge_conv_desc *d) {
     const cedge_isa *isa = cedge_active_isa();
     int m, k;
     if (!packed_shape(d, isa, &m, &k)) return 0;
+    if (packed_rows(d, isa)) return PACKED_HEADER_BYTES + cedge_rows_packed_floats(isa, m, k) * sizeof(uint16_t);
     return PACKED_HEADER_BYTES + cedge_gemm_packed_a_floats(isa, m, k) * sizeof(uint16_t);
 }
 
@@ -719,7 +739,8 @@ int cedge_conv_f16w_pack(const cedge_conv_desc *d, const uint16_t *w, void *pack
     int m, k;
     if (!packed_shape(d, isa, &m, &k)) return 0;
     // Prepare time only: packs through fp32, exact both ways (every binary16 value is a binary32 value).
-    const size_t nw = (size_t)m * k, np = cedge_gemm_packed_a_floats(isa, m, k);
+    const int rows = packed_rows(d, isa);
+    const size_t nw = (size_t)m * k, np = rows ? cedge_rows_packed_floats(isa, m, k) : cedge_gemm_packed_a_floats(isa, m, k);
     float *wide = malloc(nw * sizeof(float)), *panels = malloc(np * sizeof(float));
     if (!wide || !panels) {
         free(wide);
@@ -727,12 +748,15 @@ int cedge_conv_f16w_pack(const cedge_conv_desc *d, const uint16_t *w, void *pack
         return -1;
     }
     cedge_half_to_float_n(nw, w, wide);
-    pack_weights(isa, m, k, wide, panels);
+    if (rows)
+        cedge_rows_pack(isa, wide, m, k, panels);
+    else
+        pack_weights(isa, m, k, wide, panels);
     uint16_t *dst = (uint16_t *)(void *)((char *)packed + PACKED_HEADER_BYTES);
     for (size_t i = 0; i < np; i++) dst[i] = cedge_float_to_half(panels[i]);
     free(wide);
     free(panels);
-    pack_header(packed, isa, m, k, 1, 0);
+    pack_header(packed, isa, m, k, 1, 0, rows);
     return 0;
 }
 
@@ -777,14 +801,27 @@ static void conv_run(const cedge_conv_desc *d, const float *x, const float *w, c
     const int pack_fits = h && h->isa == isa && groups == 1 && h->m == ocg && h->k == icg * (int)g.ker_vol &&
                           h->half == (w == NULL);
     const void *pack_data = pack_fits ? (const char *)packed + PACKED_HEADER_BYTES : NULL;
-    const float *apacked = pack_data && !h->half && !h->wino ? pack_data : NULL;
-    const uint16_t *apacked16 = pack_data && h->half ? pack_data : NULL;
+    const float *apacked = pack_data && !h->half && !h->wino && !h->rows ? pack_data : NULL;
+    const uint16_t *apacked16 = pack_data && h->half && !h->rows ? pack_data : NULL;
 
     // One input channel per group (depthwise, with or without a channel multiplier, and single-channel stems
     // such as a 3x3 conv of a grayscale image): per output plane, a tap loop over its input plane. As a GEMM
     // its inner dimension would be just the kernel volume (9), far too short for the micro-kernel.
     if (icg == 1) {
         conv_depthwise(isa, d, &g, x, plain_weights(w, w16, wcount), scale, shift, y);
+        return;
+    }
+
+    // Strided convs: output pixels as the GEMM rows (binary16 panels widened here, in one pass).
+    if (cedge_rows_plan(isa, d, &g)) {
+        const float *bp = pack_fits && h->rows ? pack_data : NULL;
+        if (bp && h->half) {
+            const size_t n = cedge_rows_packed_floats(isa, h->m, h->k);
+            float *wide = cedge_scratch(0, CEDGE_SCR_WIDE, n);
+            cedge_half_to_float_n(n, (const uint16_t *)pack_data, wide);
+            bp = wide;
+        }
+        cedge_rows_conv(isa, d, &g, x, bp ? NULL : plain_weights(w, w16, wcount), bp, scale, shift, y);
         return;
     }
 

@@ -60,6 +60,18 @@ typedef void (*cedge_wino_out_fn)(int nr, int nt, const float *m, size_t xs, con
                                   float *const *dst, size_t off, size_t pitch, const unsigned char *rows,
                                   const unsigned char *cols, float *stage);
 
+// Pixel-rows GEMM (conv_pixel_rows_fp32.c), m <= MR output pixels by n <= NR output channels: row r's value
+// at k is abase[koff[k] + r * as] (the pixel's input tap, read in place), B a packed k x NR panel of transposed
+// weights. Each column (output channel) j gets y = clamp(sum * scale[j] + shift[j]) (NULL: 1 and 0), and the
+// tile is stored transposed: column j's m values contiguous at y + j * ldy.
+typedef struct {
+    const float *scale, *shift;
+    int clamp;
+    float cmin, cmax;
+} cedge_rows_epi;
+typedef void (*cedge_ukernel_rows_fn)(int m, int n, int k, const float *abase, const size_t *koff, int as,
+                                      const float *b, const cedge_rows_epi *e, float *y, size_t ldy);
+
 // One code path. Block sizes are in elements: kc (K block, sized so an A and a B micro-panel sit in L1),
 // mc (rows of the packed A block kept in L2), nc (columns of the packed B block).
 typedef struct {
@@ -78,6 +90,8 @@ typedef struct {
     // Stride-2 phase planes: dst[r * dp + i] = src[r * sp + 2 * i] for r < rows, i < n, reading nothing past
     // a row's src[2n - 2]. NULL: cedge_copy_strided_rows.
     void (*copy_even)(int rows, int n, const float *src, size_t sp, float *dst, size_t dp);
+    // Set: strided convs may take the pixel-rows GEMM (conv_pixel_rows_fp32.c).
+    cedge_ukernel_rows_fn ukernel_rows;
 } cedge_isa;
 
 extern const cedge_isa cedge_isa_generic;
@@ -204,6 +218,16 @@ void cedge_wino_pack(const cedge_isa *isa, int mode, const float *w, int k, int 
 void cedge_wino_conv(const cedge_isa *isa, int mode, const cedge_conv_desc *d, const cedge_geom3 *g,
                      const float *x, const float *w, const float *upacked, const float *scale, const float *shift,
                      float *y);
+
+// ---- pixel-rows GEMM for strided convolutions --------------------------------------------------------------
+// 1 when this conv takes it on `isa` (groups 1, 1-d or 2-d, strided along the width); see conv_pixel_rows_fp32.c.
+int cedge_rows_plan(const cedge_isa *isa, const cedge_conv_desc *d, const cedge_geom3 *g);
+// Transposed weights (w is oc x k) in panels of NR output channels: size in floats, and the packer.
+size_t cedge_rows_packed_floats(const cedge_isa *isa, int oc, int k);
+void cedge_rows_pack(const cedge_isa *isa, const float *w, int oc, int k, float *dst);
+// The conv, epilogue included; bpacked NULL packs the weights on this call.
+void cedge_rows_conv(const cedge_isa *isa, const cedge_conv_desc *d, const cedge_geom3 *g, const float *x,
+                     const float *w, const float *bpacked, const float *scale, const float *shift, float *y);
 
 // ---- thread pool ----------------------------------------------------------------------------------------
 #define CEDGE_MAX_THREADS 256

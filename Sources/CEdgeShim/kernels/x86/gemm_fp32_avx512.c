@@ -1,4 +1,5 @@
-// AVX-512 code path (x86_64): 8x32 SGEMM micro-kernel (packed and in-place B), dot/axpy, depthwise row kernel.
+// AVX-512 code path (x86_64): 8x32 SGEMM micro-kernels (packed and in-place B, and the pixel-rows kernel that
+// reads A in place and stores its tile transposed), dot/axpy, depthwise row kernel.
 #if defined(__x86_64__)
 #include <immintrin.h>
 #include <math.h>
@@ -145,6 +146,94 @@ AVX512 static void ukernel_8x32_indirect(int m, int n, int k, const float *a, co
         ukernel_cols(1, m, n, k, a, base, koff, c, ldc, p);
 }
 
+// 8 rows x 16 columns (a[r], one zmm per row) -> 16 columns of 8 rows, two per zmm: out[q + 4h] holds column
+// 8h + q in its low 256 bits and column 8h + 4 + q in its high 256 bits (q < 4, h < 2).
+AVX512 static inline __attribute__((always_inline)) void transpose_8x16(const __m512 a[8], __m512 out[8]) {
+    __m512 t[8], s[8];
+    for (int i = 0; i < 8; i += 2) {
+        t[i] = _mm512_unpacklo_ps(a[i], a[i + 1]);
+        t[i + 1] = _mm512_unpackhi_ps(a[i], a[i + 1]);
+    }
+    for (int i = 0; i < 8; i += 4) {
+        s[i + 0] = _mm512_shuffle_ps(t[i], t[i + 2], 0x44);       // per 128-bit lane L: column 4L + 0, 4 rows
+        s[i + 1] = _mm512_shuffle_ps(t[i], t[i + 2], 0xEE);       // column 4L + 1
+        s[i + 2] = _mm512_shuffle_ps(t[i + 1], t[i + 3], 0x44);   // column 4L + 2
+        s[i + 3] = _mm512_shuffle_ps(t[i + 1], t[i + 3], 0xEE);   // column 4L + 3
+    }
+    // s[q] lane L: column 4L + q, rows 0..3; s[4 + q] lane L: its rows 4..7. Pair them per column.
+    const __m512i lo = _mm512_setr_epi32(0, 1, 2, 3, 16, 17, 18, 19, 4, 5, 6, 7, 20, 21, 22, 23);
+    const __m512i hi = _mm512_setr_epi32(8, 9, 10, 11, 24, 25, 26, 27, 12, 13, 14, 15, 28, 29, 30, 31);
+    for (int q = 0; q < 4; q++) {
+        out[q] = _mm512_permutex2var_ps(s[q], lo, s[4 + q]);       // columns q, 4 + q
+        out[4 + q] = _mm512_permutex2var_ps(s[q], hi, s[4 + q]);   // columns 8 + q, 12 + q
+    }
+}
+
+// Pixel-rows micro-kernel body (contract in kernels_internal.h) for R rows and V column vectors.
+AVX512 static inline __attribute__((always_inline)) void rows_body(const int R, const int V, int n, int k,
+                                                                  const float *abase, const size_t *koff, int as,
+                                                                  const float *b, const cedge_rows_epi *e,
+                                                                  float *y, size_t ldy) {
+    __m512 acc[8][2];
+    for (int r = 0; r < 8; r++) acc[r][0] = acc[r][1] = _mm512_setzero_ps();
+    for (int i = 0; i < k; i++) {
+        const float *row = abase + koff[i];
+        const __m512 b0 = _mm512_load_ps(b + (size_t)i * NR);
+        const __m512 b1 = V > 1 ? _mm512_load_ps(b + (size_t)i * NR + 16) : _mm512_setzero_ps();
+        for (int r = 0; r < R; r++) {
+            const __m512 av = _mm512_set1_ps(row[(size_t)r * as]);
+            acc[r][0] = _mm512_fmadd_ps(av, b0, acc[r][0]);
+            if (V > 1) acc[r][1] = _mm512_fmadd_ps(av, b1, acc[r][1]);
+        }
+    }
+    __mmask16 mlo, mhi;
+    col_masks(n, &mlo, &mhi);
+    const __mmask8 rmask = (__mmask8)((1u << R) - 1u);
+    const __m512 vmin = _mm512_set1_ps(e->cmin), vmax = _mm512_set1_ps(e->cmax);
+    for (int v = 0; v < V; v++) {
+        const __mmask16 m = v ? mhi : mlo;
+        const __m512 sc = e->scale ? _mm512_maskz_loadu_ps(m, e->scale + 16 * v) : _mm512_set1_ps(1.0f);
+        const __m512 sh = e->shift ? _mm512_maskz_loadu_ps(m, e->shift + 16 * v) : _mm512_setzero_ps();
+        __m512 a[8], out[8];
+        for (int r = 0; r < 8; r++) {
+            a[r] = _mm512_fmadd_ps(acc[r][v], sc, sh);
+            if (e->clamp) a[r] = _mm512_min_ps(_mm512_max_ps(a[r], vmin), vmax);
+        }
+        transpose_8x16(a, out);
+        const int cols = n - 16 * v < 16 ? n - 16 * v : 16;
+        float *yv = y + (size_t)(16 * v) * ldy;
+        for (int j = 0; j < cols; j++) {
+            const __m512 o = out[(j & 3) + 4 * (j >> 3)];
+            const __m256 h = (j >> 2) & 1 ? _mm512_extractf32x8_ps(o, 1) : _mm512_castps512_ps256(o);
+            _mm256_mask_storeu_ps(yv + (size_t)j * ldy, rmask, h);
+        }
+    }
+}
+
+AVX512 static inline __attribute__((always_inline)) void rows_cols(const int V, int m, int n, int k,
+                                                                  const float *abase, const size_t *koff, int as,
+                                                                  const float *b, const cedge_rows_epi *e,
+                                                                  float *y, size_t ldy) {
+    switch (m) {
+    case 1: rows_body(1, V, n, k, abase, koff, as, b, e, y, ldy); break;
+    case 2: rows_body(2, V, n, k, abase, koff, as, b, e, y, ldy); break;
+    case 3: rows_body(3, V, n, k, abase, koff, as, b, e, y, ldy); break;
+    case 4: rows_body(4, V, n, k, abase, koff, as, b, e, y, ldy); break;
+    case 5: rows_body(5, V, n, k, abase, koff, as, b, e, y, ldy); break;
+    case 6: rows_body(6, V, n, k, abase, koff, as, b, e, y, ldy); break;
+    case 7: rows_body(7, V, n, k, abase, koff, as, b, e, y, ldy); break;
+    default: rows_body(8, V, n, k, abase, koff, as, b, e, y, ldy); break;
+    }
+}
+
+AVX512 static void ukernel_rows_8x32(int m, int n, int k, const float *abase, const size_t *koff, int as,
+                                     const float *b, const cedge_rows_epi *e, float *y, size_t ldy) {
+    if (n > 16)
+        rows_cols(2, m, n, k, abase, koff, as, b, e, y, ldy);
+    else
+        rows_cols(1, m, n, k, abase, koff, as, b, e, y, ldy);
+}
+
 // Mask of the first n (< 16) lanes.
 AVX512 static inline __mmask16 head_mask(int n) { return (__mmask16)((1u << n) - 1u); }
 
@@ -268,5 +357,6 @@ const cedge_isa cedge_isa_avx512 = {
     .ukernel = ukernel_8x32, .ukernel_indirect = ukernel_8x32_indirect, .dot = dot_avx512, .axpy = axpy_avx512,
     .dw_row = dw_row_avx512,
     .wino_in = cedge_wino_in_avx512, .wino_out = cedge_wino_out_avx512, .copy_even = copy_even_avx512,
+    .ukernel_rows = ukernel_rows_8x32,
 };
 #endif
