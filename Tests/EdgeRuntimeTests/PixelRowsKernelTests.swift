@@ -1,7 +1,8 @@
 // The pixel-rows GEMM for strided convs (conv_pixel_rows_fp32.c) against the naive conv on every code path: the
 // paths without it (AVX2, generic, portable) compute the same convs by the shifted-window GEMM or loops. Cases
 // cover row panels split unevenly, output-channel panels short of NR (one and two vectors), strides other than
-// 2 and unequal ones, dilation, pads at either end, inputs read in place (no pads), 1-d convs and batches.
+// 2 and unequal ones, dilation, pads at either end, inputs read in place (no pads), 1-d convs and batches;
+// at batch 1 on 2 threads, tasks that pad their own rows.
 import CEdgeShim
 import XCTest
 
@@ -21,6 +22,7 @@ extension KernelTests {
             ConvCase.conv2d(8, 12, [10, 10], k: 5, s: 3, p: 2),              // stride 3, 5x5
             ConvCase.conv2d(6, 17, [12, 18], k: 3, s: 2, p: 0),              // no pads but a 3x3 window
             ConvCase.conv2d(4, 9, [7, 7], k: 3, s: 2, p: 1, relu: false),    // 4x4 out, no clamp
+            ConvCase.conv2d(6, 20, [9, 41], k: 3, s: 2, p: 1),               // 5x21: on 2 threads split mid-row
         ]
         cases[4].stride = [1, 2]                 // strided along the width only
         cases[5].padEnd = [0, 1]

@@ -73,6 +73,22 @@ void cedge_pad_plane(const cedge_geom3 *g, const float *src, float *dst, int D, 
                    src + ((size_t)id * g->in[1] + ih) * g->in[2], (size_t)nw * sizeof(float));
 }
 
+void cedge_pad_rows(const cedge_geom3 *g, const float *src, float *dst, int row0, int rows, int PW) {
+    const int IH = g->in[1], IW = g->in[2], ph = g->pad[1], pw = g->pad[2];
+    const int nw = imin(IW, PW - pw);   // > 0 only when pw < PW
+    for (int r = 0; r < rows; r++) {
+        float *d = dst + (size_t)r * PW;
+        const int ih = row0 + r - ph;
+        if (ih < 0 || ih >= IH || nw <= 0) {
+            memset(d, 0, (size_t)PW * sizeof(float));
+            continue;
+        }
+        memset(d, 0, (size_t)pw * sizeof(float));
+        memcpy(d + pw, src + (size_t)ih * IW, (size_t)nw * sizeof(float));
+        memset(d + pw + nw, 0, (size_t)(PW - pw - nw) * sizeof(float));
+    }
+}
+
 static inline float clampf(float v, float lo, float hi) {
     v = v < lo ? lo : v;
     return v > hi ? hi : v;
@@ -665,16 +681,14 @@ static int packed_wino(const cedge_conv_desc *d, const cedge_isa *isa) {
 
 int cedge_conv_f32_winograd(const cedge_conv_desc *d) { return packed_wino(d, cedge_active_isa()); }
 
+// (The Winograd and pixel-rows plans never both take a conv: one needs stride 1, the other a strided width.)
 static int packed_rows(const cedge_conv_desc *d, const cedge_isa *isa) {
     cedge_geom3 g;
     cedge_geom_from_conv(d, &g);
-    return !packed_wino(d, isa) && cedge_rows_plan(isa, d, &g);
+    return cedge_rows_plan(isa, d, &g);
 }
 
-int cedge_conv_f32_pixel_rows(const cedge_conv_desc *d) {
-    int m, k;
-    return packed_shape(d, cedge_active_isa(), &m, &k) && packed_rows(d, cedge_active_isa());
-}
+int cedge_conv_f32_pixel_rows(const cedge_conv_desc *d) { return packed_rows(d, cedge_active_isa()); }
 
 static void pack_header(void *packed, const cedge_isa *isa, int m, int k, int half, int wino, int rows) {
     packed_header *h = packed;
@@ -804,14 +818,6 @@ static void conv_run(const cedge_conv_desc *d, const float *x, const float *w, c
     const float *apacked = pack_data && !h->half && !h->wino && !h->rows ? pack_data : NULL;
     const uint16_t *apacked16 = pack_data && h->half && !h->rows ? pack_data : NULL;
 
-    // One input channel per group (depthwise, with or without a channel multiplier, and single-channel stems
-    // such as a 3x3 conv of a grayscale image): per output plane, a tap loop over its input plane. As a GEMM
-    // its inner dimension would be just the kernel volume (9), far too short for the micro-kernel.
-    if (icg == 1) {
-        conv_depthwise(isa, d, &g, x, plain_weights(w, w16, wcount), scale, shift, y);
-        return;
-    }
-
     // Strided convs: output pixels as the GEMM rows (binary16 panels widened here, in one pass).
     if (cedge_rows_plan(isa, d, &g)) {
         const float *bp = pack_fits && h->rows ? pack_data : NULL;
@@ -822,6 +828,15 @@ static void conv_run(const cedge_conv_desc *d, const float *x, const float *w, c
             bp = wide;
         }
         cedge_rows_conv(isa, d, &g, x, bp ? NULL : plain_weights(w, w16, wcount), bp, scale, shift, y);
+        return;
+    }
+
+    // One input channel per group (depthwise, with or without a channel multiplier, and single-channel stems
+    // such as a 3x3 conv of a grayscale image): per output plane, a tap loop over its input plane. As a GEMM
+    // its inner dimension would be just the kernel volume (9), far too short for the micro-kernel. (The
+    // pixel-rows GEMM measured no faster on the edge model's stem: 5.3 us against 5.0 on 1 thread.)
+    if (icg == 1) {
+        conv_depthwise(isa, d, &g, x, plain_weights(w, w16, wcount), scale, shift, y);
         return;
     }
 

@@ -118,23 +118,6 @@ static void wino_pad_task(void *vctx, int plane, int tid) {
     cedge_pad_plane(g, c->x + (size_t)plane * g->in_plane, (float *)c->xp + (size_t)plane * c->PH * c->PW, 1, c->PH, c->PW);
 }
 
-// Padded rows [row0, row0 + rows) of one channel plane, PW wide (pads at most 2: cedge_wino_plan).
-static void pad_rows(const cedge_geom3 *g, const float *src, float *dst, int row0, int rows, int PW) {
-    const int IH = g->in[1], IW = g->in[2], ph = g->pad[1], pw = g->pad[2];
-    const int nw = imin(IW, PW - pw);
-    for (int r = 0; r < rows; r++) {
-        float *d = dst + (size_t)r * PW;
-        const int ih = row0 + r - ph;
-        if (ih < 0 || ih >= IH || nw <= 0) {
-            memset(d, 0, (size_t)PW * sizeof(float));
-            continue;
-        }
-        memset(d, 0, (size_t)pw * sizeof(float));
-        memcpy(d + pw, src + (size_t)ih * IW, (size_t)nw * sizeof(float));
-        memset(d + pw + nw, 0, (size_t)(PW - pw - nw) * sizeof(float));
-    }
-}
-
 // A block within one image pads just the rows its tiles read, on the thread that reads them (own_rows):
 // at batch 1 the shared padded copy was a serial step before the blocks, and its lines then moved to the
 // other core. Returns the padded planes (plane floats apart) and the padded row they start at.
@@ -149,7 +132,7 @@ static const float *own_rows(const wino_ctx *c, int t0, int nt, int tid, size_t 
     memset(buf + (size_t)c->C * *plane, 0, 8 * sizeof(float));
     const cedge_geom3 *g = c->g;
     for (int ch = 0; ch < c->C; ch++)
-        pad_rows(g, c->x + ((size_t)n * c->C + ch) * g->in_plane, buf + (size_t)ch * *plane, *row0, rows, c->PW);
+        cedge_pad_rows(g, c->x + ((size_t)n * c->C + ch) * g->in_plane, buf + (size_t)ch * *plane, *row0, rows, c->PW);
     return buf;
 }
 

@@ -204,6 +204,9 @@ void cedge_geom_from_pool(const cedge_pool_desc *d, cedge_geom3 *g);
 // One input plane (g's extents) copied into a zero-filled D x H x W buffer at +pad, as the windowed conv paths
 // read it without bounds checks; cells past the buffer are dropped (no window reads them).
 void cedge_pad_plane(const cedge_geom3 *g, const float *src, float *dst, int D, int H, int W);
+// Rows [row0, row0 + rows) of a 2-d plane's zero-bordered copy (g's pads, PW wide), for tasks that pad only
+// the rows they read.
+void cedge_pad_rows(const cedge_geom3 *g, const float *src, float *dst, int row0, int rows, int PW);
 
 // ---- Winograd F(4x4, 3x3) convolution ------------------------------------------------------------------
 // Which Winograd layout this conv takes on `isa` (3x3, stride 1, groups 1, and cheaper than the GEMM path),
@@ -249,12 +252,12 @@ enum {
     CEDGE_SCR_PACK_A = 0,
     CEDGE_SCR_PACK_B,
     CEDGE_SCR_AUX,      // depthwise padded plane, pooling accumulator rows
-    CEDGE_SCR_AUX2,     // depthwise tap pointers, pooling counts, Winograd block's own padded rows
+    CEDGE_SCR_AUX2,     // depthwise tap pointers, pooling counts, own padded rows (Winograd block, pixel-rows task)
     CEDGE_SCR_AUX3,     // depthwise virtual output plane
     // The two below are only used with tid 0 by the calling thread, outside tasks: data shared by all tasks.
     CEDGE_SCR_SHARED,   // GEMV vector copies, conv single-column im2col and phase planes, ConvTranspose columns
     CEDGE_SCR_JOBS,     // arrays of GEMM problems
-    CEDGE_SCR_KOFF,     // conv: per-k offsets of the shifted-window B matrix
+    CEDGE_SCR_KOFF,     // conv: per-k offsets of the shifted-window B rows or pixel-rows taps (also per task)
     CEDGE_SCR_VOUT,     // conv: virtual (pitch-padded) output planes
     CEDGE_SCR_APACK,    // GEMM: op(A) packed once for a batch of problems that share it (conv weights)
     CEDGE_SCR_WIDE,     // conv: binary16 weights widened for the paths that read them unpacked
