@@ -1,5 +1,6 @@
 // Plan-time rewrite of fp32 Conv [-> BatchNormalization] [-> Relu/Clip] chains into one fused node, so the
-// activation is written once instead of three times, and of Add -> Relu after a conv into one pass. The BatchNormalization is folded into the conv's
+// activation is written once instead of three times, and of Add -> Relu after a conv into one pass. A strided
+// conv and a 1x1 conv of the same input (a ResNet block's shortcut) become one FusedConvPair node. The BatchNormalization is folded into the conv's
 // epilogue at run time from the live parameters (patches write them in place), never into the weights.
 
 enum FloatFusion {
@@ -15,6 +16,25 @@ enum FloatFusion {
     }
 
     /// `keep`: values that must stay visible (observed intermediates), so no chain is fused across them.
+    /// The (main, shortcut) order of two fused convs of one input when one is an unpadded 1x1 conv and both
+    /// have the same strides, strided along the width, ungrouped and with explicit pads; whether they really
+    /// share a pass is the kernels' call at run time (cedge_conv_f32_pair).
+    static func shortcutPair(_ p: Node, _ q: Node, _ graph: Graph) -> (Int, Int)? {
+        func pointwise(_ n: Node) -> Bool {
+            guard let w = graph.initializers[n.inputs[Slot.w]], w.shape.count == 4 else { return false }
+            return w.shape[2] == 1 && w.shape[3] == 1 && (n.ints("pads") ?? []).allSatisfy { $0 == 0 }
+        }
+        for n in [p, q] {
+            if n.int("group", default: 1) != 1 { return nil }
+            if case .string(let pad)? = n.attributes["auto_pad"], pad != "NOTSET" { return nil }
+        }
+        let strides = p.ints("strides") ?? [1, 1]
+        guard strides == (q.ints("strides") ?? [1, 1]), strides.count == 2, strides[1] > 1 else { return nil }
+        if pointwise(q) && !pointwise(p) { return (0, 1) }
+        if pointwise(p) && !pointwise(q) { return (1, 0) }
+        return nil
+    }
+
     static func rewrite(_ graph: Graph, keep: Set<String> = []) -> Graph {
         let uses = FusionGraph(graph, keep: keep)
         func isDequantized(_ name: String?) -> Bool {
@@ -25,6 +45,7 @@ enum FloatFusion {
         var nodes = graph.nodes
         var removed = Set<Int>()
         var fusedOutputs = Set<String>()   // float32: what the fused convs write
+        var fusedConvs: [Int] = []
         for (index, node) in graph.nodes.enumerated() where node.domain.isEmpty && node.opType == "Conv" {
             guard node.outputs.count == 1, node.input(0) != nil, node.input(1) != nil else { continue }
             // A Conv over dequantized int8 weights belongs to a QDQ model that QuantizedFusion left alone (or was
@@ -41,6 +62,7 @@ enum FloatFusion {
             nodes[index] = QuantizedFusion.fusedNode(opType, node, inputs: inputs, gammaSlot: Slot.gamma, epilogue: e)
             for c in e.chain { removed.insert(c) }
             fusedOutputs.insert(e.output)
+            fusedConvs.append(index)
         }
         // Add -> Relu behind a conv (ResNet's residual join): one pass over the tensor instead of two.
         for (index, node) in graph.nodes.enumerated() where node.domain.isEmpty && node.opType == "Add" {
@@ -52,6 +74,15 @@ enum FloatFusion {
                                 inputs: node.inputs, outputs: graph.nodes[relu].outputs, attributes: [:],
                                 opsetVersion: node.opsetVersion)
             removed.insert(relu)
+        }
+        // Shortcut pairs: the pair takes the first one's place (its inputs are all there by then).
+        var byInput: [String: [Int]] = [:]
+        for c in fusedConvs { byInput[nodes[c].inputs[Slot.x], default: []].append(c) }
+        for c in fusedConvs {
+            guard let group = byInput[nodes[c].inputs[Slot.x]], group.count == 2, group[0] == c,
+                  let (m, s) = shortcutPair(nodes[group[0]], nodes[group[1]], graph) else { continue }
+            nodes[c] = FusedConvPair.node(main: nodes[group[m]], shortcut: nodes[group[s]])
+            removed.insert(group[1])
         }
         if removed.isEmpty { return graph }
         var result = graph

@@ -47,7 +47,10 @@ final class FloatFusionTests: XCTestCase {
                 // Every Conv is followed by a BatchNormalization in these models: all of them fold.
                 XCTAssertFalse(fused.stepOperators.contains("BatchNormalization"), name)
                 XCTAssertFalse(fused.stepOperators.contains("Conv"), name)
-                XCTAssertEqual(fused.stepOperators.filter { $0 == FloatFusion.opType }.count,
+                // ... the shortcut convs with their block's strided conv, two per pair.
+                let pairs = fused.stepOperators.filter { $0 == FusedConvPair.opType }.count
+                XCTAssertEqual(pairs, 2, name)
+                XCTAssertEqual(fused.stepOperators.filter { $0 == FloatFusion.opType }.count + 2 * pairs,
                                plain.stepOperators.filter { $0 == "Conv" }.count, name)
                 XCTAssertLessThan(fused.stepOperators.count, plain.stepOperators.count - 10, name)
                 let x = images(batch, seed: UInt64(batch))
@@ -71,11 +74,13 @@ final class FloatFusionTests: XCTestCase {
             let before = try fused.run([x])[0].floats()
             XCTAssertLessThanOrEqual(relativeError(before, try plain.run([x])[0].floats()), 1e-5, name)
 
-            // The first BatchNormalization (followed by Relu) and the last one (followed by the residual Add).
+            // The first BatchNormalization (followed by Relu), the last one (followed by the residual Add) and a
+            // shortcut's (in a FusedConvPair).
             let layers = NormParameters.layers(of: model.graph).filter { $0.op == "BatchNormalization" }
+            let shortcut = try XCTUnwrap(layers.first { $0.scale.contains("shortcut") }, name)
             var rng = KernelRNG(seed: 5)
             var parameters: [PatchParameter] = []
-            for layer in [layers.first!, layers.last!] {
+            for layer in [layers.first!, layers.last!, shortcut] {
                 func values(_ name: String) -> [Float] { model.graph.initializers[name]!.floats() }
                 let gamma = values(layer.scale).map { $0 * (0.5 + 0.4 * abs(rng.float())) }
                 let beta = values(layer.bias!).map { $0 + 0.3 * rng.float() }
@@ -214,5 +219,49 @@ final class FloatFusionTests: XCTestCase {
         var y: [Float] = [7]
         cedge_add_relu_f32(1, [Float.nan], [1], &y)
         XCTAssertEqual(y, [0])
+    }
+
+    /// x -> 3x3 stride-2 Conv -> BN -> Relu -> "a", and x -> 1x1 Conv (`shortcut` attributes) -> BN -> "b".
+    func shortcutGraph(_ shortcut: [String: Attribute]) -> Model {
+        var rng = KernelRNG(seed: 47)
+        func norm(_ p: String) -> [(String, Tensor)] {
+            [(p + "g", Tensor(shape: [6], floats: rng.floats(6).map { 1 + $0 / 2 })), (p + "b", Tensor(shape: [6], floats: rng.floats(6))),
+             (p + "m", Tensor(shape: [6], floats: rng.floats(6))), (p + "v", Tensor(shape: [6], floats: rng.floats(6).map { 1 + abs($0) }))]
+        }
+        var inits: [(String, Tensor)] = [("wa", Tensor(shape: [6, 3, 3, 3], floats: rng.floats(6 * 27))),
+                                         ("wb", Tensor(shape: [6, 3, 1, 1], floats: rng.floats(6 * 3)))] + norm("na") + norm("nb")
+        inits.sort { $0.0 < $1.0 }
+        let nodes = [
+            node("Conv", ["x", "wa"], ["ca"], ["pads": .ints([1, 1, 1, 1]), "strides": .ints([2, 2])]),
+            node("BatchNormalization", ["ca", "nag", "nab", "nam", "nav"], ["ba"]), node("Relu", ["ba"], ["a"]),
+            node("Conv", ["x", "wb"], ["cb"], shortcut), node("BatchNormalization", ["cb", "nbg", "nbb", "nbm", "nbv"], ["b"]),
+        ]
+        let out = { (n: String) in ValueDeclaration(name: n, isTensor: true, type: .float32, shape: nil) }
+        let graph = Graph(name: "shortcut", nodes: nodes, initializers: Dictionary(uniqueKeysWithValues: inits),
+                          initializerOrder: inits.map { $0.0 },
+                          inputs: [ValueDeclaration(name: "x", isTensor: true, type: .float32,
+                                                    shape: [.fixed(2), .fixed(3), .fixed(9), .fixed(9)])],
+                          outputs: [out("a"), out("b")], opsetVersion: 17, irVersion: 8, producer: "test")
+        return Model(graph: graph)
+    }
+
+    func testShortcutConvJoinsItsBlockConv() throws {
+        var rng = KernelRNG(seed: 53)
+        let x = Tensor(shape: [2, 3, 9, 9], floats: rng.floats(2 * 3 * 81))
+        let variants: [(String, [String: Attribute], [String])] = [
+            ("1x1 stride 2", ["strides": .ints([2, 2])], [FusedConvPair.opType]),
+            ("other strides", ["strides": .ints([1, 2]), "pads": .ints([0, 0, 0, 0])], [FloatFusion.opType, FloatFusion.opType]),
+            ("auto_pad", ["strides": .ints([2, 2]), "auto_pad": .string("SAME_UPPER")], [FloatFusion.opType, FloatFusion.opType]),
+        ]
+        for (what, attributes, ops) in variants {
+            let model = shortcutGraph(attributes)
+            let fused = try model.prepare()
+            XCTAssertEqual(fused.stepOperators, ops, what)
+            let got = try fused.run([x]), want = try model.prepare(options: Self.unfused).run([x])
+            for k in 0..<2 {
+                XCTAssertLessThanOrEqual(relativeError(got[k].floats(), want[k].floats()), 1e-6, "\(what) output \(k)")
+                XCTAssertGreaterThan(Set(want[k].floats()).count, 20, what)
+            }
+        }
     }
 }

@@ -52,3 +52,93 @@ extension KernelTests {
         }
     }
 }
+
+extension KernelTests {
+    /// cedge_conv_f32_pair against each conv's naive reference (with its folded-norm epilogue), and bit for bit
+    /// against the two convs run alone on the same path.
+    func runConvPair(_ a: ConvCase, _ b: ConvCase, seed: UInt64, prepack: Bool, line: UInt = #line) {
+        let da = a.desc(transpose: false), db = b.desc(transpose: false)
+        let ga = kGeom(da), gb = kGeom(db)
+        var rng = KernelRNG(seed: seed)
+        let x = rng.floats(a.batch * a.inChannels * ga.inPlane)
+        let wa = rng.floats(a.outChannels * a.inChannels * ga.kernelVolume)
+        let wb = rng.floats(b.outChannels * b.inChannels * gb.kernelVolume)
+        func scales(_ n: Int) -> [Float] { (0..<n).map { _ in (rng.bool() ? -1 : 1) * (0.25 + 2 * abs(rng.float())) } }
+        let sa = scales(a.outChannels), ha = rng.floats(a.outChannels)
+        let sb = scales(b.outChannels), hb = rng.floats(b.outChannels)
+        func reference(_ c: ConvCase, _ d: cedge_conv_desc, _ w: [Float], _ s: [Float], _ h: [Float], _ plane: Int) -> [Float] {
+            var plain = d
+            plain.clamp_min = -.infinity
+            plain.clamp_max = .infinity
+            let sums = refConv(plain, x: x, w: w, bias: nil)
+            return sums.indices.map { i in
+                let oc = (i / plane) % c.outChannels
+                let v = Double(sums[i]) * Double(s[oc]) + Double(h[oc])
+                return Float(min(max(v, Double(d.clamp_min)), Double(d.clamp_max)))
+            }
+        }
+        let want = reference(a, da, wa, sa, ha, ga.outPlane) + reference(b, db, wb, sb, hb, gb.outPlane)
+        let na = a.batch * a.outChannels * ga.outPlane, nb = b.batch * b.outChannels * gb.outPlane
+        func packed(_ d: cedge_conv_desc, _ w: [Float]) -> [UInt8] {
+            guard prepack else { return [] }
+            var d = d
+            var bytes = [UInt8](repeating: 0, count: cedge_conv_f32_packed_bytes(&d) + 64)
+            if bytes.count > 64 {
+                bytes.withUnsafeMutableBytes { cedge_conv_f32_pack(&d, w, $0.baseAddress!.alignedUp(toMultipleOf: 64)) }
+            }
+            return bytes
+        }
+        func run(paired: Bool) -> [Float] {
+            var ya = [Float](repeating: .nan, count: na), yb = [Float](repeating: .nan, count: nb)
+            var da = da, db = db
+            let pa = packed(da, wa), pb = packed(db, wb)
+            pa.withUnsafeBytes { ra in
+                pb.withUnsafeBytes { rb in
+                    let qa = pa.count > 64 ? UnsafeRawPointer(ra.baseAddress!.alignedUp(toMultipleOf: 64)) : nil
+                    let qb = pb.count > 64 ? UnsafeRawPointer(rb.baseAddress!.alignedUp(toMultipleOf: 64)) : nil
+                    ya.withUnsafeMutableBufferPointer { yap in
+                        yb.withUnsafeMutableBufferPointer { ybp in
+                            if paired {
+                                withUnsafePointer(to: &da) { dap in
+                                    withUnsafePointer(to: &db) { dbp in
+                                        var ja = cedge_conv_job(d: dap, w: wa, packed: qa, scale: sa, shift: ha, y: yap.baseAddress)
+                                        var jb = cedge_conv_job(d: dbp, w: wb, packed: qb, scale: sb, shift: hb, y: ybp.baseAddress)
+                                        cedge_conv_f32_pair(x, &ja, &jb)
+                                    }
+                                }
+                            } else {
+                                cedge_conv_f32_affine_packed(&da, x, wa, qa, sa, ha, yap.baseAddress)
+                                cedge_conv_f32_affine_packed(&db, x, wb, qb, sb, hb, ybp.baseAddress)
+                            }
+                        }
+                    }
+                }
+            }
+            return ya + yb
+        }
+        checkAllPaths("conv pair " + a.label + " + " + b.label + " prepack \(prepack)", reference: want, line: line) {
+            let paired = run(paired: true), alone = run(paired: false)
+            XCTAssertEqual(paired.map { $0.bitPattern }, alone.map { $0.bitPattern },
+                           "paired equals the two convs alone [\(String(cString: cedge_kernel_isa()))]", line: line)
+            return paired
+        }
+    }
+
+    func testConvPairSharesOnePass() {
+        var pairs: [(ConvCase, ConvCase)] = [
+            (ConvCase.conv2d(16, 32, [28, 28], k: 3, s: 2, p: 1), ConvCase.conv2d(16, 32, [28, 28], k: 1, s: 2, relu: false)),
+            (ConvCase.conv2d(32, 64, [14, 14], k: 3, s: 2, p: 1), ConvCase.conv2d(32, 64, [14, 14], k: 1, s: 2, relu: false)),
+            // A narrower shortcut, a 5x5 main conv (tap 2, 2), batch 2, odd sizes.
+            (ConvCase.conv2d(12, 40, [15, 13], k: 5, s: 2, p: 2, batch: 2), ConvCase.conv2d(12, 20, [15, 13], k: 1, s: 2)),
+            // More shortcut panels than main ones; and an unpadded main conv whose output is smaller (no shared pass).
+            (ConvCase.conv2d(8, 16, [9, 9], k: 3, s: 2, p: 1), ConvCase.conv2d(8, 70, [9, 9], k: 1, s: 2)),
+            (ConvCase.conv2d(8, 16, [9, 9], k: 3, s: 2, p: 0), ConvCase.conv2d(8, 16, [9, 9], k: 1, s: 2)),
+        ]
+        pairs[2].0.clampMin = -0.5
+        pairs[2].0.clampMax = 0.75
+        for (i, (a, b)) in pairs.enumerated() {
+            runConvPair(a, b, seed: UInt64(960 + i), prepack: false)
+            runConvPair(a, b, seed: UInt64(970 + i), prepack: true)
+        }
+    }
+}

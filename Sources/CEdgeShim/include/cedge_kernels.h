@@ -52,6 +52,19 @@ size_t cedge_conv_f32_packed_bytes(const cedge_conv_desc *d);
 void cedge_conv_f32_pack(const cedge_conv_desc *d, const float *w, void *packed);
 void cedge_conv_f32_affine_packed(const cedge_conv_desc *d, const float *x, const float *w, const void *packed,
                                   const float *scale, const float *shift, float *y);
+// One conv of a cedge_conv_f32_pair call: what cedge_conv_f32_affine_packed takes besides x.
+typedef struct {
+    const cedge_conv_desc *d;
+    const float *w;
+    const void *packed;   // NULL or cedge_conv_f32_pack's buffer
+    const float *scale, *shift;
+    float *y;
+} cedge_conv_job;
+// Two fp32 convs of the same input x, as a ResNet block's strided conv and its 1x1 shortcut: when the second
+// reads one tap of the first's window and both take the pixel-rows GEMM, one pass over the input computes
+// both; otherwise they run one after the other. Either way the outputs equal two cedge_conv_f32_affine_packed
+// calls bit for bit.
+void cedge_conv_f32_pair(const float *x, const cedge_conv_job *a, const cedge_conv_job *b);
 // fp16 weights (binary16 bit patterns, same layout as w), fp32 arithmetic: the packed form is binary16 too, and
 // the GEMM widens it one cache-sized block at a time, so the session holds half the weight bytes. The unpacked
 // paths widen the whole tensor into scratch per call. cedge_conv_f16w_pack returns 0, or -1 when out of memory.

@@ -786,6 +786,29 @@ static const float *plain_weights(const float *w, const uint16_t *w16, size_t co
 static void conv_run(const cedge_conv_desc *d, const float *x, const float *w, const uint16_t *w16,
                      const void *packed, const float *scale, const float *shift, float *y);
 
+// The pixel-rows panels in `packed` when they were made for this conv on this path, else NULL.
+static const float *rows_panels(const cedge_conv_job *j, const cedge_isa *isa) {
+    const packed_header *h = j->packed;
+    int m, k;
+    if (!h || !packed_shape(j->d, isa, &m, &k) || h->isa != isa || h->m != m || h->k != k || h->half || !h->rows)
+        return NULL;
+    return (const float *)(const void *)((const char *)j->packed + PACKED_HEADER_BYTES);
+}
+
+void cedge_conv_f32_pair(const float *x, const cedge_conv_job *a, const cedge_conv_job *b) {
+    const cedge_isa *isa = cedge_active_isa();
+    cedge_geom3 ga, gb;
+    cedge_geom_from_conv(a->d, &ga);
+    cedge_geom_from_conv(b->d, &gb);
+    const int tap = isa ? cedge_rows_shortcut_tap(isa, a->d, &ga, b->d, &gb) : -1;
+    if (tap >= 0) {
+        cedge_rows_conv_pair(isa, tap, &ga, x, a, rows_panels(a, isa), b, rows_panels(b, isa));
+        return;
+    }
+    conv_run(a->d, x, a->w, NULL, a->packed, a->scale, a->shift, a->y);
+    conv_run(b->d, x, b->w, NULL, b->packed, b->scale, b->shift, b->y);
+}
+
 void cedge_conv_f32_affine_packed(const cedge_conv_desc *d, const float *x, const float *w, const void *packed,
                                   const float *scale, const float *shift, float *y) {
     conv_run(d, x, w, NULL, packed, scale, shift, y);

@@ -228,6 +228,13 @@ int cedge_rows_plan(const cedge_isa *isa, const cedge_conv_desc *d, const cedge_
 // Transposed weights (w is oc x k) in panels of NR output channels: size in floats, and the packer.
 size_t cedge_rows_packed_floats(const cedge_isa *isa, int oc, int k);
 void cedge_rows_pack(const cedge_isa *isa, const float *w, int oc, int k, float *dst);
+// The main-conv tap the shortcut conv b reads (both on the pixel-rows path, b 1x1 unpadded with a's input,
+// strides and output), or -1.
+int cedge_rows_shortcut_tap(const cedge_isa *isa, const cedge_conv_desc *a, const cedge_geom3 *ga,
+                            const cedge_conv_desc *b, const cedge_geom3 *gb);
+// Both in one pass (g: a's geometry; pa, pb: packed panels or NULL to pack on this call).
+void cedge_rows_conv_pair(const cedge_isa *isa, int tap, const cedge_geom3 *g, const float *x, const cedge_conv_job *a,
+                          const float *pa, const cedge_conv_job *b, const float *pb);
 // The conv, epilogue included; bpacked NULL packs the weights on this call.
 void cedge_rows_conv(const cedge_isa *isa, const cedge_conv_desc *d, const cedge_geom3 *g, const float *x,
                      const float *w, const float *bpacked, const float *scale, const float *shift, float *y);
@@ -260,6 +267,7 @@ enum {
     CEDGE_SCR_KOFF,     // conv: per-k offsets of the shifted-window B rows or pixel-rows taps (also per task)
     CEDGE_SCR_VOUT,     // conv: virtual (pitch-padded) output planes
     CEDGE_SCR_APACK,    // GEMM: op(A) packed once for a batch of problems that share it (conv weights)
+    CEDGE_SCR_APACK2,   // pixel-rows pair: the shortcut conv's weights packed on the call
     CEDGE_SCR_WIDE,     // conv: binary16 weights widened for the paths that read them unpacked
     CEDGE_SCR_WINO_V,   // Winograd, channels in lanes: transformed input tiles
     CEDGE_SCR_WINO_M,   // Winograd, channels in lanes: per-point products

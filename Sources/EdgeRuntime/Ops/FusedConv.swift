@@ -42,10 +42,17 @@ final class BatchNormFold {
     }
 }
 
-enum FusedConv {
+/// A fused conv's plan-time half, shared with FusedConvPair: its geometry with the activation, its packed
+/// weights, and where its epilogue comes from at run time.
+struct FusedConvPlan {
     typealias Slot = FloatFusion.Slot
+    var desc: cedge_conv_desc
+    let outShape: [Int]
+    let weights: ConvWeights
+    let hasNorm, hasBias: Bool
+    let epsilon: Float
 
-    static func build(_ ctx: OpContext) throws(ModelLoadError) -> OpBuild {
+    init(_ ctx: OpContext) throws(ModelLoadError) {
         let (plain, outShape) = try Conv.forward(ctx)
         var desc = plain
         let node = ctx.node
@@ -57,22 +64,39 @@ enum FusedConv {
             desc.clamp_max = node.float("clip_max", default: Float.infinity)
         default: break
         }
-        let channels = outShape[1]
-        let hasNorm = try QuantizedConv.foldedNorm(ctx, gammaSlot: Slot.gamma, channels: channels)
-        let epsilon = node.float("bn_epsilon", default: 1e-5)
-        let hasBias = ctx.has(Slot.bias)
-        let weights = try ConvWeights(ctx, slot: Slot.w, desc: desc)
-        let fixedDesc = desc
-        return OpBuild(.float32, outShape) { i, o in
+        self.desc = desc
+        self.outShape = outShape
+        hasNorm = try QuantizedConv.foldedNorm(ctx, gammaSlot: Slot.gamma, channels: outShape[1])
+        epsilon = node.float("bn_epsilon", default: 1e-5)
+        hasBias = ctx.has(Slot.bias)
+        weights = try ConvWeights(ctx, slot: Slot.w, desc: desc)
+    }
+
+    /// The folded norm over the kernel's inputs (refresh before each run), or nil: then the bias is the shift.
+    func fold(_ i: [TensorView?]) -> BatchNormFold? {
+        if !hasNorm { return nil }
+        return BatchNormFold(channels: outShape[1], epsilon: epsilon, norm: (0..<4).map { i[Slot.gamma + $0]!.f32 },
+                             bias: hasBias ? i[Slot.bias]!.f32 : nil)
+    }
+
+    func bias(_ i: [TensorView?]) -> UnsafePointer<Float>? { hasBias ? UnsafePointer(i[Slot.bias]!.f32) : nil }
+}
+
+enum FusedConv {
+    typealias Slot = FloatFusion.Slot
+
+    static func build(_ ctx: OpContext) throws(ModelLoadError) -> OpBuild {
+        let plan = try FusedConvPlan(ctx)
+        return OpBuild(.float32, plan.outShape) { i, o in
             let xp = i[Slot.x]!.f32, wp = i[Slot.w]!.data, yp = o[0].f32
-            let bp = hasBias ? UnsafePointer(i[Slot.bias]!.f32) : nil
-            var d = fixedDesc
-            if !hasNorm { return { weights.run(&d, xp, wp, nil, bp, yp) } }
-            let fold = BatchNormFold(channels: channels, epsilon: epsilon,
-                                     norm: (0..<4).map { i[Slot.gamma + $0]!.f32 }, bias: hasBias ? i[Slot.bias]!.f32 : nil)
+            var d = plan.desc
+            guard let fold = plan.fold(i) else {
+                let bp = plan.bias(i)
+                return { plan.weights.run(&d, xp, wp, nil, bp, yp) }
+            }
             return {
                 fold.refresh()
-                weights.run(&d, xp, wp, fold.scale, fold.shift, yp)
+                plan.weights.run(&d, xp, wp, fold.scale, fold.shift, yp)
             }
         }
     }

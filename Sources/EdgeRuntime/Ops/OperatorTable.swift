@@ -6,6 +6,7 @@ enum OperatorTable {
         if node.domain == QuantizedFusion.domain {
             switch node.opType {
             case FloatFusion.opType: return try FusedConv.build(ctx)
+            case FusedConvPair.opType: return try FusedConvPair.build(ctx)
             case FloatFusion.addReluOpType: return try Elementwise.addRelu(ctx)
             case "QAdd": return try QuantizedAdd.build(ctx)
             case HalfPrecisionWeights.widenOpType: return try HalfPrecisionWeights.widen(ctx)
