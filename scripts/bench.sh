@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make bench`: latency of this runtime vs onnxruntime on the same models, and CEMA's cloud step vs PyTorch,
 # in the same run, interleaved so machine drift hits both alike. Prints medians and the ratio (ours / peer;
-# < 1 is faster).
+# < 1 is faster): the median of the rounds' ratios, each round timing both back to back, since on a shared
+# VM the speed of both drifts by a third within a minute.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CEMA=${CEMA:-.build/release/cema}
@@ -38,7 +39,7 @@ for row in "${ROWS[@]}"; do
     read -r -a extra <<< "$options"
     for batch in 1 32; do
         for threads in 1 "$ALL"; do
-            runs=$([ "$batch" -eq 1 ] && echo 200 || echo 20)
+            runs=$([ "$batch" -eq 1 ] && echo 1000 || echo 20)
             ours=(); theirs=()
             for _ in $(seq "$ROUNDS"); do
                 ours+=("$($CEMA bench "$model" "${extra[@]}" --batch "$batch" --threads "$threads" --runs "$runs" --plain)")
@@ -46,9 +47,9 @@ for row in "${ROWS[@]}"; do
             done
             a=$(printf "%s\n" "${ours[@]}" | sort -g | sed -n "$(( (ROUNDS + 1) / 2 ))p")
             b=$(printf "%s\n" "${theirs[@]}" | sort -g | sed -n "$(( (ROUNDS + 1) / 2 ))p")
+            ratio=$(python3 -c "import statistics as s; print(s.median([x / y for x, y in zip([$(IFS=,; echo "${ours[*]}")], [$(IFS=,; echo "${theirs[*]}")])]))")
             OURS["$label|$batch|$threads"]=$a
-            printf "%-28s %5d %7d %12.3f %12.3f %8.2f\n" "$label" "$batch" "$threads" "$a" "$b" \
-                "$(python3 -c "print($a / $b)")"
+            printf "%-28s %5d %7d %12.3f %12.3f %8.2f\n" "$label" "$batch" "$threads" "$a" "$b" "$ratio"
         done
     done
 done
