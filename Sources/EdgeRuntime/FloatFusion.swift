@@ -1,7 +1,8 @@
 // Plan-time rewrite of fp32 Conv [-> BatchNormalization] [-> Relu/Clip] chains into one fused node, so the
 // activation is written once instead of three times, and of Add -> Relu after a conv into one pass. A strided
-// conv and a 1x1 conv of the same input (a ResNet block's shortcut) become one FusedConvPair node. The BatchNormalization is folded into the conv's
-// epilogue at run time from the live parameters (patches write them in place), never into the weights.
+// conv and a 1x1 conv of the same input (a ResNet block's shortcut) become one FusedConvPair node. The
+// BatchNormalization is folded into the conv's epilogue at run time from the live parameters (patches write
+// them in place), never into the weights.
 
 enum FloatFusion {
     /// Op type of the fused node, in QuantizedFusion.domain (which ONNX files cannot name).
@@ -15,7 +16,6 @@ enum FloatFusion {
         static let count = 7
     }
 
-    /// `keep`: values that must stay visible (observed intermediates), so no chain is fused across them.
     /// The (main, shortcut) order of two fused convs of one input when one is an unpadded 1x1 conv and both
     /// have the same strides, strided along the width, ungrouped and with explicit pads; whether they really
     /// share a pass is the kernels' call at run time (cedge_conv_f32_pair).
@@ -35,6 +35,7 @@ enum FloatFusion {
         return nil
     }
 
+    /// `keep`: values that must stay visible (observed intermediates), so no chain is fused across them.
     static func rewrite(_ graph: Graph, keep: Set<String> = []) -> Graph {
         let uses = FusionGraph(graph, keep: keep)
         func isDequantized(_ name: String?) -> Bool {

@@ -88,6 +88,11 @@ extension KernelTests {
             }
             return bytes
         }
+        func buffer(_ a: [Float]) -> UnsafeMutableBufferPointer<Float> {
+            let p = UnsafeMutableBufferPointer<Float>.allocate(capacity: a.count)
+            _ = p.initialize(from: a)
+            return p
+        }
         func run(paired: Bool) -> [Float] {
             var ya = [Float](repeating: .nan, count: na), yb = [Float](repeating: .nan, count: nb)
             var da = da, db = db
@@ -101,8 +106,14 @@ extension KernelTests {
                             if paired {
                                 withUnsafePointer(to: &da) { dap in
                                     withUnsafePointer(to: &db) { dbp in
-                                        var ja = cedge_conv_job(d: dap, w: wa, packed: qa, scale: sa, shift: ha, y: yap.baseAddress)
-                                        var jb = cedge_conv_job(d: dbp, w: wb, packed: qb, scale: sb, shift: hb, y: ybp.baseAddress)
+                                        // The jobs hold pointers past their initialiser: the arrays' buffers, pinned here.
+                                        let (pwa, psa, pha) = (buffer(wa), buffer(sa), buffer(ha))
+                                        let (pwb, psb, phb) = (buffer(wb), buffer(sb), buffer(hb))
+                                        defer { for p in [pwa, psa, pha, pwb, psb, phb] { p.deallocate() } }
+                                        var ja = cedge_conv_job(d: dap, w: pwa.baseAddress, packed: qa, scale: psa.baseAddress,
+                                                                shift: pha.baseAddress, y: yap.baseAddress)
+                                        var jb = cedge_conv_job(d: dbp, w: pwb.baseAddress, packed: qb, scale: psb.baseAddress,
+                                                                shift: phb.baseAddress, y: ybp.baseAddress)
                                         cedge_conv_f32_pair(x, &ja, &jb)
                                     }
                                 }

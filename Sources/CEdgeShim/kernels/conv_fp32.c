@@ -73,20 +73,22 @@ void cedge_pad_plane(const cedge_geom3 *g, const float *src, float *dst, int D, 
                    src + ((size_t)id * g->in[1] + ih) * g->in[2], (size_t)nw * sizeof(float));
 }
 
-void cedge_pad_rows(const cedge_geom3 *g, const float *src, float *dst, int row0, int rows, int PW) {
+void cedge_pad_rows(const cedge_geom3 *g, const float *src, int channels, float *dst, size_t plane, int row0, int rows,
+                    int PW) {
     const int IH = g->in[1], IW = g->in[2], ph = g->pad[1], pw = g->pad[2];
     const int nw = imin(IW, PW - pw);   // > 0 only when pw < PW
-    for (int r = 0; r < rows; r++) {
-        float *d = dst + (size_t)r * PW;
-        const int ih = row0 + r - ph;
-        if (ih < 0 || ih >= IH || nw <= 0) {
-            memset(d, 0, (size_t)PW * sizeof(float));
-            continue;
+    for (int ch = 0; ch < channels; ch++)
+        for (int r = 0; r < rows; r++) {
+            float *d = dst + (size_t)ch * plane + (size_t)r * PW;
+            const int ih = row0 + r - ph;
+            if (ih < 0 || ih >= IH || nw <= 0) {
+                memset(d, 0, (size_t)PW * sizeof(float));
+                continue;
+            }
+            memset(d, 0, (size_t)pw * sizeof(float));
+            memcpy(d + pw, src + (size_t)ch * g->in_plane + (size_t)ih * IW, (size_t)nw * sizeof(float));
+            memset(d + pw + nw, 0, (size_t)(PW - pw - nw) * sizeof(float));
         }
-        memset(d, 0, (size_t)pw * sizeof(float));
-        memcpy(d + pw, src + (size_t)ih * IW, (size_t)nw * sizeof(float));
-        memset(d + pw + nw, 0, (size_t)(PW - pw - nw) * sizeof(float));
-    }
 }
 
 static inline float clampf(float v, float lo, float hi) {
@@ -786,13 +788,20 @@ static const float *plain_weights(const float *w, const uint16_t *w16, size_t co
 static void conv_run(const cedge_conv_desc *d, const float *x, const float *w, const uint16_t *w16,
                      const void *packed, const float *scale, const float *shift, float *y);
 
+// `packed`'s header when it was made for this conv's shape on this path with this element size, else NULL.
+static const packed_header *fitting_pack(const cedge_conv_desc *d, const void *packed, const cedge_isa *isa,
+                                         int half) {
+    const packed_header *h = packed;
+    int m, k;
+    if (!h || !packed_shape(d, isa, &m, &k) || h->isa != isa || h->m != m || h->k != k || h->half != half)
+        return NULL;
+    return h;
+}
+
 // The pixel-rows panels in `packed` when they were made for this conv on this path, else NULL.
 static const float *rows_panels(const cedge_conv_job *j, const cedge_isa *isa) {
-    const packed_header *h = j->packed;
-    int m, k;
-    if (!h || !packed_shape(j->d, isa, &m, &k) || h->isa != isa || h->m != m || h->k != k || h->half || !h->rows)
-        return NULL;
-    return (const float *)(const void *)((const char *)j->packed + PACKED_HEADER_BYTES);
+    const packed_header *h = fitting_pack(j->d, j->packed, isa, 0);
+    return h && h->rows ? (const float *)(const void *)((const char *)h + PACKED_HEADER_BYTES) : NULL;
 }
 
 void cedge_conv_f32_pair(const float *x, const cedge_conv_job *a, const cedge_conv_job *b) {
@@ -834,9 +843,8 @@ static void conv_run(const cedge_conv_desc *d, const float *x, const float *w, c
         return;
     }
     const int clamp = cedge_clamp_active(d->clamp_min, d->clamp_max);
-    const packed_header *h = packed;
-    const int pack_fits = h && h->isa == isa && groups == 1 && h->m == ocg && h->k == icg * (int)g.ker_vol &&
-                          h->half == (w == NULL);
+    const packed_header *h = fitting_pack(d, packed, isa, w == NULL);
+    const int pack_fits = h != NULL;
     const void *pack_data = pack_fits ? (const char *)packed + PACKED_HEADER_BYTES : NULL;
     const float *apacked = pack_data && !h->half && !h->wino && !h->rows ? pack_data : NULL;
     const uint16_t *apacked16 = pack_data && h->half && !h->rows ? pack_data : NULL;

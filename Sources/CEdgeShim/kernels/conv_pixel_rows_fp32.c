@@ -38,16 +38,14 @@ void cedge_rows_pack(const cedge_isa *isa, const float *w, int oc, int k, float 
         }
 }
 
-// One conv of a pass: its packed W^T panels, taps, epilogue and output. A pass runs one conv, or a ResNet
-// block's strided conv and its 1x1 shortcut over the same input (cedge_conv_f32_pair): the shortcut's taps are
-// one tap of the main conv's window (`tap`), so both read the same padded rows in one set of tasks.
+// One conv of a pass: its packed W^T panels, epilogue and output. A pass runs one conv, or a ResNet block's
+// strided conv and its 1x1 shortcut over the same input (cedge_conv_f32_pair): the shortcut's taps are one tap
+// of the main conv's window, so both read the same padded rows in one set of tasks.
 typedef struct {
     const float *b;
-    const size_t *koff;   // main conv: the shared tap offsets, the shortcut's after its K (unused with own rows)
     cedge_rows_epi epi;
     float *y;
     int OC, K, KQ;
-    int tap;   // -1: the conv whose geometry the pass has; else its K = C taps are the main conv's tap `tap`
 } rows_conv;
 
 typedef struct {
@@ -56,6 +54,8 @@ typedef struct {
     const float *x, *xp;    // the input, and what the taps read: its padded copy, or x itself
     rows_conv cv[2];
     int nconv;
+    int tap;              // the shortcut's (cv[1]) tap of the main conv's window
+    const size_t *koff;   // the main conv's K tap offsets, then the shortcut's (unused with own rows)
     int C, per_row, panels, chunks;
     int PH, PW;
     size_t plane;   // xp's plane
@@ -72,7 +72,7 @@ static void fill_koff(const rows_ctx *c, size_t plane, size_t *koff) {
                 koff[k] = (size_t)ch * plane + (size_t)ky * g->dil[1] * c->PW + (size_t)kx * g->dil[2];
     if (c->nconv > 1) {
         const int taps = g->ker[1] * g->ker[2];
-        for (int ch = 0; ch < c->C; ch++) koff[c->cv[0].K + ch] = koff[ch * taps + c->cv[1].tap];
+        for (int ch = 0; ch < c->C; ch++) koff[c->cv[0].K + ch] = koff[ch * taps + c->tap];
     }
 }
 
@@ -119,7 +119,7 @@ static void rows_task(void *vctx, int task, int tid) {
     const int q0 = (int)((long)part * c->panels / c->chunks), q1 = (int)((long)(part + 1) * c->panels / c->chunks);
     if (q1 <= q0) return;
     const float *xp = c->xp;
-    const size_t *koff = c->cv[0].koff;
+    const size_t *koff = c->koff;
     size_t plane = c->plane;
     int row0 = 0;   // xp's first row, in padded rows
     if (c->own) {
@@ -130,8 +130,7 @@ static void rows_task(void *vctx, int task, int tid) {
         row0 = oy0 * g->str[1];
         plane = (size_t)rows * c->PW;
         float *buf = cedge_scratch(tid, CEDGE_SCR_AUX2, (size_t)c->C * plane);
-        for (int ch = 0; ch < c->C; ch++)
-            cedge_pad_rows(g, c->x + (size_t)ch * g->in_plane, buf + (size_t)ch * plane, row0, rows, c->PW);
+        cedge_pad_rows(g, c->x, c->C, buf, plane, row0, rows, c->PW);
         size_t *own = (size_t *)(void *)cedge_scratch(tid, CEDGE_SCR_KOFF, koff_floats(c));
         fill_koff(c, plane, own);
         xp = buf;
@@ -149,7 +148,6 @@ static void conv_init(const cedge_isa *isa, rows_conv *cv, const cedge_conv_desc
     cv->OC = d->out_channels;
     cv->K = k;
     cv->KQ = ceil_div(cv->OC, isa->nr);
-    cv->tap = -1;
     cv->epi.scale = scale;
     cv->epi.shift = shift;
     cv->epi.clamp = cedge_clamp_active(d->clamp_min, d->clamp_max);
@@ -194,7 +192,7 @@ static void rows_run(rows_ctx *c, const cedge_conv_desc *d) {
     if (!c->own) {
         size_t *koff = (size_t *)(void *)cedge_scratch(0, CEDGE_SCR_KOFF, koff_floats(c));
         fill_koff(c, c->plane, koff);
-        c->cv[0].koff = koff;
+        c->koff = koff;
     }
     cedge_parallel_for(KQ * c->chunks, rows_task, c);
 }
@@ -239,7 +237,7 @@ void cedge_rows_conv_pair(const cedge_isa *isa, int tap, const cedge_geom3 *g, c
     ctx_init(&c, isa, g, a->d, x);
     conv_init(isa, &c.cv[0], a->d, c.C * g->ker[1] * g->ker[2], a->w, pa, a->scale, a->shift, a->y, CEDGE_SCR_APACK);
     conv_init(isa, &c.cv[1], b->d, c.C, b->w, pb, b->scale, b->shift, b->y, CEDGE_SCR_APACK2);
-    c.cv[1].tap = tap;
+    c.tap = tap;
     c.nconv = 2;
     rows_run(&c, a->d);
 }

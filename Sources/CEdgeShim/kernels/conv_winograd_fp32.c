@@ -131,8 +131,7 @@ static const float *own_rows(const wino_ctx *c, int t0, int nt, int tid, size_t 
     float *buf = cedge_scratch(tid, CEDGE_SCR_AUX2, (size_t)c->C * *plane + 8);
     memset(buf + (size_t)c->C * *plane, 0, 8 * sizeof(float));
     const cedge_geom3 *g = c->g;
-    for (int ch = 0; ch < c->C; ch++)
-        cedge_pad_rows(g, c->x + ((size_t)n * c->C + ch) * g->in_plane, buf + (size_t)ch * *plane, *row0, rows, c->PW);
+    cedge_pad_rows(g, c->x + (size_t)n * c->C * g->in_plane, c->C, buf, *plane, *row0, rows, c->PW);
     return buf;
 }
 

@@ -204,9 +204,10 @@ void cedge_geom_from_pool(const cedge_pool_desc *d, cedge_geom3 *g);
 // One input plane (g's extents) copied into a zero-filled D x H x W buffer at +pad, as the windowed conv paths
 // read it without bounds checks; cells past the buffer are dropped (no window reads them).
 void cedge_pad_plane(const cedge_geom3 *g, const float *src, float *dst, int D, int H, int W);
-// Rows [row0, row0 + rows) of a 2-d plane's zero-bordered copy (g's pads, PW wide), for tasks that pad only
-// the rows they read.
-void cedge_pad_rows(const cedge_geom3 *g, const float *src, float *dst, int row0, int rows, int PW);
+// Rows [row0, row0 + rows) of the zero-bordered copies (g's pads, PW wide) of `channels` 2-d planes (src: g's
+// in_plane floats apart; dst: `plane` apart), for tasks that pad only the rows they read.
+void cedge_pad_rows(const cedge_geom3 *g, const float *src, int channels, float *dst, size_t plane, int row0, int rows,
+                    int PW);
 
 // ---- Winograd F(4x4, 3x3) convolution ------------------------------------------------------------------
 // Which Winograd layout this conv takes on `isa` (3x3, stride 1, groups 1, and cheaper than the GEMM path),

@@ -46,7 +46,7 @@ final class BatchNormFold {
 /// weights, and where its epilogue comes from at run time.
 struct FusedConvPlan {
     typealias Slot = FloatFusion.Slot
-    var desc: cedge_conv_desc
+    let desc: cedge_conv_desc
     let outShape: [Int]
     let weights: ConvWeights
     let hasNorm, hasBias: Bool

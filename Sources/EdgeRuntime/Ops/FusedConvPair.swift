@@ -25,7 +25,7 @@ enum FusedConvPair {
                     opsetVersion: main.opsetVersion)
     }
 
-    /// Each conv's own FusedConv context.
+    /// Each conv's own FusedConv context (the node's input count checked).
     static func parts(_ ctx: OpContext) -> (main: OpContext, shortcut: OpContext) {
         let node = ctx.node
         var mainAttributes: [String: Attribute] = [:], shortcutAttributes: [String: Attribute] = [:]
@@ -38,9 +38,9 @@ enum FusedConvPair {
         }
         func part(_ positions: [Int], _ output: Int, _ attributes: [String: Attribute]) -> OpContext {
             let n = Node(opType: FloatFusion.opType, domain: QuantizedFusion.domain, name: node.name,
-                         inputs: positions.map { $0 < node.inputs.count ? node.inputs[$0] : "" },
-                         outputs: [node.outputs[output]], attributes: attributes, opsetVersion: node.opsetVersion)
-            return OpContext(node: n, inputs: positions.map { $0 < ctx.inputs.count ? ctx.inputs[$0] : nil })
+                         inputs: positions.map { node.inputs[$0] }, outputs: [node.outputs[output]],
+                         attributes: attributes, opsetVersion: node.opsetVersion)
+            return OpContext(node: n, inputs: positions.map { ctx.inputs[$0] })
         }
         let main = Array(0...Slot.variance)
         let shortcut = [Slot.x] + (Slot.w...Slot.variance).map(shortcutInput)
