@@ -136,8 +136,8 @@ enum QuantizedFusion {
         static let count = 8
     }
 
-    /// DQ(a) + DQ(b) [-> Relu] -> Q with per-tensor parameters on both sides and a shared quantized type: the
-    /// three or four float passes over the tensor become one (QuantizedAdd runs the same float operations).
+    /// DQ(a) + DQ(b) [-> Relu] [-> Q] with per-tensor parameters on both sides and a shared quantized type: the
+    /// float passes over the tensor become one (QuantizedAdd runs the same float operations).
     static func fuseAdds(_ graph: Graph, _ nodes: inout [Node], _ removed: inout Set<Int>,
                          soleConsumer: (String) -> Int?, dequantizer: (String) -> Node?,
                          scalarConstant: (String, [ElementType]) -> Bool) -> Bool {
@@ -160,10 +160,17 @@ enum QuantizedFusion {
                 chain.append(c)
                 current = graph.nodes[c].outputs[0]
             }
-            guard let c = soleConsumer(current), graph.nodes[c].opType == "QuantizeLinear",
-                  graph.nodes[c].inputs.first == current, let ys = graph.nodes[c].input(1), let yz = graph.nodes[c].input(2),
-                  scalarConstant(ys, [.float32]), scalarConstant(yz, [.uint8, .int8]) else { continue }
-            chain.append(c)
+            // Requantized, or left in float when no per-tensor QuantizeLinear follows (the last block's sum,
+            // which the head's pool reads): one pass either way instead of three or four.
+            var ys = "", yz = "", outputs = [current]
+            if let c = soleConsumer(current), graph.nodes[c].opType == "QuantizeLinear",
+               graph.nodes[c].inputs.first == current, let s = graph.nodes[c].input(1), let z = graph.nodes[c].input(2),
+               scalarConstant(s, [.float32]), scalarConstant(z, [.uint8, .int8]) {
+                ys = s
+                yz = z
+                outputs = graph.nodes[c].outputs
+                chain.append(c)
+            }
             var inputs = [String](repeating: "", count: AddSlot.count)
             inputs[AddSlot.a] = da.inputs[0]
             inputs[AddSlot.aScale] = da.inputs[1]
@@ -174,7 +181,7 @@ enum QuantizedFusion {
             inputs[AddSlot.yScale] = ys
             inputs[AddSlot.yZero] = yz
             nodes[index] = Node(opType: "QAdd", domain: domain, name: node.name, inputs: inputs,
-                                outputs: graph.nodes[c].outputs, attributes: ["relu": .int(relu ? 1 : 0)],
+                                outputs: outputs, attributes: ["relu": .int(relu ? 1 : 0)],
                                 opsetVersion: node.opsetVersion)
             for k in chain { removed.insert(k) }
             fusedAny = true

@@ -48,7 +48,8 @@ void cedge_quantize_linear(int out_kind, size_t outer, size_t axis_len, size_t i
 void cedge_dequantize_linear(int in_kind, size_t outer, size_t axis_len, size_t inner, const void *q,
                              const float *scale, const void *zero, float *y);
 // Residual add of two quantized tensors of n elements (same shape, same type in_kind), optionally through Relu,
-// requantized: y = QuantizeLinear(Relu?(DequantizeLinear(a) + DequantizeLinear(b)), y_scale, y_zero).
+// requantized: y = QuantizeLinear(Relu?(DequantizeLinear(a) + DequantizeLinear(b)), y_scale, y_zero), or with
+// out_kind CEDGE_Q_FLOAT32 the float sum itself (y_scale, y_zero unused).
 void cedge_qadd(size_t n, int in_kind, const void *a, float a_scale, int a_zero, const void *b, float b_scale,
                 int b_zero, int relu, int out_kind, float y_scale, int y_zero, void *y);
 #endif

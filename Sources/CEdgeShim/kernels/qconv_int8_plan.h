@@ -10,6 +10,7 @@ typedef struct {
     cedge_qdot_fn dot;          // im2col path tile
     cedge_qdirect_fn fn;        // direct path tile
     int unsigned_acts;          // the direct tile multiplies u8 activations (1) or s8 (0) by s8 weights
+    cedge_qadd_fn add;          // SIMD body of the requantized residual add, or NULL (the scalar loop)
 } cedge_qdirect_path;
 
 // The path in force (generic when the portable switch is on).

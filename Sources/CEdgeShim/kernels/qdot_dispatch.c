@@ -17,7 +17,7 @@ static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 static cedge_qdirect_path g_paths[4];   // paths this CPU runs, best first; the last is generic
 static int g_npaths;
 static const cedge_qdirect_path *g_chosen;
-static const cedge_qdirect_path g_generic = {"generic", cedge_qdot_generic, cedge_qdirect_generic, 1};
+static const cedge_qdirect_path g_generic = {"generic", cedge_qdot_generic, cedge_qdirect_generic, 1, NULL};
 
 static void detect(void) {
     g_npaths = 0;
@@ -25,16 +25,16 @@ static void detect(void) {
     __builtin_cpu_init();
     if (__builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bw") &&
         __builtin_cpu_supports("avx2"))
-        g_paths[g_npaths++] = (cedge_qdirect_path){"avx512-vnni", cedge_qdot_avx2, cedge_qdirect_avx512vnni, 1};
+        g_paths[g_npaths++] = (cedge_qdirect_path){"avx512-vnni", cedge_qdot_avx2, cedge_qdirect_avx512vnni, 1, cedge_qadd_avx512};
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
-        g_paths[g_npaths++] = (cedge_qdirect_path){"avx2", cedge_qdot_avx2, cedge_qdirect_avx2, 1};
+        g_paths[g_npaths++] = (cedge_qdirect_path){"avx2", cedge_qdot_avx2, cedge_qdirect_avx2, 1, cedge_qadd_avx2};
 #endif
 #if defined(__aarch64__) && defined(__linux__)
     if (getauxval(AT_HWCAP) & HWCAP_ASIMDDP)
-        g_paths[g_npaths++] = (cedge_qdirect_path){"neon-dotprod", cedge_qdot_neon_dotprod, cedge_qdirect_neon_dotprod, 0};
+        g_paths[g_npaths++] = (cedge_qdirect_path){"neon-dotprod", cedge_qdot_neon_dotprod, cedge_qdirect_neon_dotprod, 0, NULL};
 #endif
 #if defined(__aarch64__) || defined(__ARM_NEON)
-    g_paths[g_npaths++] = (cedge_qdirect_path){"neon", cedge_qdot_neon, cedge_qdirect_neon, 0};
+    g_paths[g_npaths++] = (cedge_qdirect_path){"neon", cedge_qdot_neon, cedge_qdirect_neon, 0, NULL};
 #endif
     g_paths[g_npaths++] = g_generic;
     g_chosen = &g_paths[0];

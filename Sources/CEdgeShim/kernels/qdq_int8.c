@@ -2,6 +2,7 @@
 // Division (not a reciprocal multiply) and round-half-to-even, exactly as the ONNX reference computes them.
 #include <math.h>
 #include "cedge_qkernels.h"
+#include "qconv_int8_plan.h"
 
 // These loops are bound by the division the ONNX definition asks for: on x86 the compiler also emits an AVX2
 // clone (8 lanes instead of SSE2's 4) and an AVX-512 one (16), picked by the loader from cpuid. Same operations,
@@ -75,33 +76,53 @@ CEDGE_WIDE_LOOP void cedge_dequantize_linear(int in_kind, size_t outer, size_t a
         }
 }
 
-// One specialisation per (input type, output type): the loop has no branch and vectorizes. Relu is a floor
+// One specialisation per (input type, output type): the loops have no branch and vectorize. Relu is a floor
 // of 0 (v > 0 ? v : 0, as the Relu kernel), or -inf, which lets every finite sum through unchanged.
-static inline __attribute__((always_inline)) void qadd_loop(size_t n, int in_u8, int out_u8, const void *a,
+static inline __attribute__((always_inline)) float qadd_sum(int in_u8, const void *a, float sa, float za,
+                                                             const void *b, float sb, float zb, float floor,
+                                                             size_t i) {
+    const float fa = in_u8 ? (float)((const uint8_t *)a)[i] : (float)((const int8_t *)a)[i];
+    const float fb = in_u8 ? (float)((const uint8_t *)b)[i] : (float)((const int8_t *)b)[i];
+    // Two dequantized values, then their sum (no fused multiply-add: the build turns contraction off).
+    const float v = (fa - za) * sa + (fb - zb) * sb;
+    return v > floor ? v : floor;
+}
+
+static inline __attribute__((always_inline)) void qadd_store(int out_u8, void *y, size_t i, float q) {
+    if (out_u8) ((uint8_t *)y)[i] = (uint8_t)(int32_t)q;
+    else ((int8_t *)y)[i] = (int8_t)(int32_t)q;
+}
+
+// From element `from` on (a SIMD path may have done the ones before).
+static inline __attribute__((always_inline)) void qadd_loop(size_t from, size_t n, int in_u8, int out_u8, const void *a,
                                                             float sa, float za, const void *b, float sb, float zb,
                                                             float floor, float sy, float zy, void *y) {
     const float lo = out_u8 ? 0.0f : -128.0f, hi = out_u8 ? 255.0f : 127.0f;
-    for (size_t i = 0; i < n; i++) {
-        const float fa = in_u8 ? (float)((const uint8_t *)a)[i] : (float)((const int8_t *)a)[i];
-        const float fb = in_u8 ? (float)((const uint8_t *)b)[i] : (float)((const int8_t *)b)[i];
-        // Two dequantized values, then their sum (no fused multiply-add: the build turns contraction off).
-        float v = (fa - za) * sa + (fb - zb) * sb;
-        v = v > floor ? v : floor;
-        const float q = quantize_one(v / sy, zy, lo, hi);
-        if (out_u8) ((uint8_t *)y)[i] = (uint8_t)(int32_t)q;
-        else ((int8_t *)y)[i] = (int8_t)(int32_t)q;
-    }
+    for (size_t i = from; i < n; i++)
+        qadd_store(out_u8, y, i, quantize_one(qadd_sum(in_u8, a, sa, za, b, sb, zb, floor, i) / sy, zy, lo, hi));
 }
 
-// QuantizeLinear(Relu?(DequantizeLinear(a) + DequantizeLinear(b))) in one pass, with the float operations of
-// the three (or four) separate nodes in the same order, so the bytes equal the unfused graph's.
+// The sum left in float (a residual add whose output is not quantized again: the head's pool reads it).
+static inline __attribute__((always_inline)) void qadd_float_loop(size_t n, int in_u8, const void *a, float sa,
+                                                                  float za, const void *b, float sb, float zb,
+                                                                  float floor, float *y) {
+    for (size_t i = 0; i < n; i++) y[i] = qadd_sum(in_u8, a, sa, za, b, sb, zb, floor, i);
+}
+
 CEDGE_WIDE_LOOP void cedge_qadd(size_t n, int in_kind, const void *a, float a_scale, int a_zero, const void *b, float b_scale,
                 int b_zero, int relu, int out_kind, float y_scale, int y_zero, void *y) {
     const float za = (float)a_zero, zb = (float)b_zero, zy = (float)y_zero;
     const float floor = relu ? 0.0f : -INFINITY;
     const int in_u8 = in_kind == CEDGE_Q_UINT8, out_u8 = out_kind == CEDGE_Q_UINT8;
-    if (in_u8 && out_u8) qadd_loop(n, 1, 1, a, a_scale, za, b, b_scale, zb, floor, y_scale, zy, y);
-    else if (in_u8) qadd_loop(n, 1, 0, a, a_scale, za, b, b_scale, zb, floor, y_scale, zy, y);
-    else if (out_u8) qadd_loop(n, 0, 1, a, a_scale, za, b, b_scale, zb, floor, y_scale, zy, y);
-    else qadd_loop(n, 0, 0, a, a_scale, za, b, b_scale, zb, floor, y_scale, zy, y);
+    if (out_kind == CEDGE_Q_FLOAT32) {
+        if (in_u8) qadd_float_loop(n, 1, a, a_scale, za, b, b_scale, zb, floor, (float *)y);
+        else qadd_float_loop(n, 0, a, a_scale, za, b, b_scale, zb, floor, (float *)y);
+        return;
+    }
+    const cedge_qdirect_path *path = cedge_qpath_active();
+    const size_t from = path->add ? path->add(n, in_u8, out_u8, a, a_scale, za, b, b_scale, zb, floor, y_scale, y_zero, y) : 0;
+    if (in_u8 && out_u8) qadd_loop(from, n, 1, 1, a, a_scale, za, b, b_scale, zb, floor, y_scale, zy, y);
+    else if (in_u8) qadd_loop(from, n, 1, 0, a, a_scale, za, b, b_scale, zb, floor, y_scale, zy, y);
+    else if (out_u8) qadd_loop(from, n, 0, 1, a, a_scale, za, b, b_scale, zb, floor, y_scale, zy, y);
+    else qadd_loop(from, n, 0, 0, a, a_scale, za, b, b_scale, zb, floor, y_scale, zy, y);
 }

@@ -73,6 +73,18 @@ void cedge_qdirect_neon_dotprod(const cedge_qdirect_args *a, const cedge_qsegs *
                                 const int32_t *corr, const float *mult, const float *bias);
 #endif
 
+// ---- requantized residual add (cedge_qadd) ------------------------------------------------------------------
+// A SIMD body of the scalar loop in qdq_int8.c, bit-exact with it: does the first elements (a multiple of its
+// step) and returns how many; in_u8 / out_u8 pick uint8 over int8; floor is 0 (Relu) or -inf.
+typedef size_t (*cedge_qadd_fn)(size_t n, int in_u8, int out_u8, const void *a, float sa, float za, const void *b,
+                                float sb, float zb, float floor, float sy, int zy, void *y);
+#if defined(__x86_64__)
+size_t cedge_qadd_avx2(size_t n, int in_u8, int out_u8, const void *a, float sa, float za, const void *b, float sb,
+                       float zb, float floor, float sy, int zy, void *y);
+size_t cedge_qadd_avx512(size_t n, int in_u8, int out_u8, const void *a, float sa, float za, const void *b, float sb,
+                         float zb, float floor, float sy, int zy, void *y);
+#endif
+
 // One requantized value: the single definition every path and the reference share. fmaf is exactly rounded
 // on every target (an instruction where the ISA has one), so all paths agree bit for bit.
 static inline float cedge_qrequant(int32_t acc, float mult, float bias, float lo, float hi) {

@@ -1,4 +1,4 @@
-// The fused residual add QuantizedFusion makes: DQ(a) + DQ(b) [-> Relu] -> Q in one pass of cedge_qadd.
+// The fused residual add QuantizedFusion makes: DQ(a) + DQ(b) [-> Relu] [-> Q] in one pass of cedge_qadd.
 import CEdgeShim
 
 enum QuantizedAdd {
@@ -20,14 +20,16 @@ enum QuantizedAdd {
         }
         let aScale = try QuantizedConv.positiveScales(ctx, Slot.aScale)[0]
         let bScale = try QuantizedConv.positiveScales(ctx, Slot.bScale)[0]
-        let yScale = try QuantizedConv.positiveScales(ctx, Slot.yScale)[0]
         let aZero = Int32(try ctx.constant(Slot.aZero).int64s()[0])
         let bZero = Int32(try ctx.constant(Slot.bZero).int64s()[0])
-        let yZero = Int32(try ctx.constant(Slot.yZero).int64s()[0])
-        let outType = try ctx.requireType(Slot.yZero, [.uint8, .int8])
+        // Without an output scale the sum stays float (no QuantizeLinear followed the add).
+        let requantized = ctx.has(Slot.yScale)
+        let yScale = requantized ? try QuantizedConv.positiveScales(ctx, Slot.yScale)[0] : 1
+        let yZero = requantized ? Int32(try ctx.constant(Slot.yZero).int64s()[0]) : 0
+        let outType = requantized ? try ctx.requireType(Slot.yZero, [.uint8, .int8]) : ElementType.float32
         let relu: Int32 = ctx.node.int("relu", default: 0) != 0 ? 1 : 0
         let n = shapeCount(outShape)
-        let inKind = kind(inType), outKind = kind(outType)
+        let inKind = kind(inType), outKind = requantized ? kind(outType) : Int32(CEDGE_Q_FLOAT32.rawValue)
         // Operands that are broadcast are expanded into buffers of the output's size first (rare in CNNs,
         // whose residual adds have equal shapes).
         let expandA = aShape != outShape, expandB = bShape != outShape
