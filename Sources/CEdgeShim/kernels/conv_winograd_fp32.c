@@ -5,7 +5,8 @@
 // - tiles in lanes (CEDGE_WINO_TILES, many tiles): blocks of up to NR tiles (the ISA's micro-kernel width) are
 //   transformed into 36 packed B panels (C rows of NR lanes), the micro-kernel multiplies each with that
 //   point's transformed weights (MR-row A panels), and MR output channels at a time are transformed back,
-//   with the conv epilogue, and scattered into y. A block's data stays in L2; blocks are tasks for the pool.
+//   with the conv epilogue, and scattered into y. A block's data stays in L2; blocks are tasks for the pool
+//   (with fewer blocks than threads, a block's input transform and its output channels are each split).
 // - output channels in lanes (CEDGE_WINO_CHANNELS, at most MR tiles: a 7x7 layer at batch 1 has 4): the few
 //   tiles are the micro-kernel's rows (A) and the transformed weights its NR-lane B panels, so no lane is
 //   spent on tiles that do not exist; panels of NR output channels are the pool's tasks.
@@ -98,10 +99,11 @@ typedef struct {
     const float *u;
     const float *scale, *shift;
     float *y;
-    int C, K, KP, TH, TW, tiles, PH, PW, per_block, ksplit, clamp;
+    int C, K, KP, TH, TW, tiles, PH, PW, per_block, clamp;
+    int ksplit;        // tiles in lanes, fewer blocks than threads: parts each block's work is split into
     float cmin, cmax;
     // Channels in lanes: the tiles' transformed input (per point, C k-steps of MR lanes) and the products
-    // (per point, one row of KQ * NR channels per tile).
+    // (per point, one row of KQ * NR channels per tile). Tiles in lanes, split blocks: the blocks' panels.
     const float *v;
     float *mt;
     size_t vs, mts;
@@ -120,56 +122,70 @@ static void wino_pad_task(void *vctx, int plane, int tid) {
 
 // A block within one image pads just the rows its tiles read, on the thread that reads them (own_rows):
 // at batch 1 the shared padded copy was a serial step before the blocks, and its lines then moved to the
-// other core. Returns the padded planes (plane floats apart) and the padded row they start at.
-static const float *own_rows(const wino_ctx *c, int t0, int nt, int tid, size_t *plane, int *row0) {
+// other core. Pads channels [ch0, ch0 + nch); returns their padded planes (plane floats apart) and the padded
+// row they start at.
+static const float *own_rows(const wino_ctx *c, int t0, int nt, int ch0, int nch, int tid, size_t *plane, int *row0) {
     const int per_image = c->TH * c->TW, n = t0 / per_image;
     const int ty0 = (t0 % per_image) / c->TW, ty1 = ((t0 + nt - 1) % per_image) / c->TW;
     const int rows = (ty1 - ty0) * WINO_T + WINO_A;
     *row0 = ty0 * WINO_T;
     *plane = (size_t)rows * c->PW;
     // Slack: a window row is read 8 floats wide.
-    float *buf = cedge_scratch(tid, CEDGE_SCR_AUX2, (size_t)c->C * *plane + 8);
-    memset(buf + (size_t)c->C * *plane, 0, 8 * sizeof(float));
+    float *buf = cedge_scratch(tid, CEDGE_SCR_AUX2, (size_t)nch * *plane + 8);
+    memset(buf + (size_t)nch * *plane, 0, 8 * sizeof(float));
     const cedge_geom3 *g = c->g;
-    cedge_pad_rows(g, c->x + (size_t)n * c->C * g->in_plane, c->C, buf, *plane, *row0, rows, c->PW);
+    cedge_pad_rows(g, c->x + ((size_t)n * c->C + ch0) * g->in_plane, nch, buf, *plane, *row0, rows, c->PW);
     return buf;
 }
 
-static void wino_block_task(void *vctx, int task, int tid) {
-    const wino_ctx *c = vctx;
+// The 36 points' panels are written (and read back) together: strides of a multiple of 4 KB would put all 36
+// in one L1 set, so each is padded by a cache line (which keeps the 64-byte alignment).
+static size_t v_stride(const wino_ctx *c) { return (size_t)c->C * c->isa->nr + 16; }
+
+// Transforms input channels [ch0, ch1) of block blk's tiles into v (the block's 36 point panels). Lanes past
+// the block's tiles repeat its last tile (computed, never stored), so the transforms need no special case;
+// only whole 16-lane groups holding tiles are transformed (16: a multiple of every ISA's vector width).
+static void block_in(const wino_ctx *c, int blk, int ch0, int ch1, int tid, float *v) {
     const cedge_isa *isa = c->isa;
-    const int NR = isa->nr, MR = isa->mr, C = c->C;
-    const int blk = task / c->ksplit, part = task % c->ksplit;
-    const int t0 = blk * c->per_block, nt = imin(c->per_block, c->tiles - t0);
-    const int OH = c->g->out[1], OW = c->g->out[2], per_image = c->TH * c->TW;
+    const int NR = isa->nr, t0 = blk * c->per_block, nt = imin(c->per_block, c->tiles - t0);
+    const int per_image = c->TH * c->TW;
     size_t plane = (size_t)c->PH * c->PW;
     int row0 = 0;
-    const float *xp = c->own_rows ? own_rows(c, t0, nt, tid, &plane, &row0) : c->xp;
-    // The 36 points' panels are written (and read back) together: strides of a multiple of 4 KB would put all
-    // 36 in one L1 set, so each is padded by a cache line (which keeps the 64-byte alignment).
-    const size_t vs = (size_t)C * NR + 16, ms = (size_t)MR * NR + 16;
-    float *v = cedge_scratch(tid, CEDGE_SCR_PACK_B, WINO_XI * vs);
+    const float *xp = c->own_rows ? own_rows(c, t0, nt, ch0, ch1 - ch0, tid, &plane, &row0) : c->xp;
+    const float *src[64];
+    for (int l = 0; l < NR; l++) {
+        const int t = t0 + imin(l, nt - 1), n = t / per_image, ty = (t % per_image) / c->TW, tx = t % c->TW;
+        // Own rows hold channels from ch0 on; the shared copy all of them.
+        src[l] = xp + (c->own_rows ? 0 : ((size_t)n * c->C + ch0) * plane) + (size_t)(ty * WINO_T - row0) * c->PW +
+                 (size_t)tx * WINO_T;
+    }
+    const int lanes = imin(NR, ceil_div(nt, 16) * 16);
+    float *stage = cedge_scratch(tid, CEDGE_SCR_AUX, (size_t)WINO_XI * NR);
+    const size_t vs = v_stride(c);
+    for (int ch = ch0; ch < ch1; ch++)
+        isa->wino_in(lanes, src, (size_t)(ch - ch0) * plane, (size_t)c->PW, stage, v + (size_t)ch * NR, vs);
+}
+
+// Output-channel panels [kp0, kp1) of block blk from its transformed input v: the 36 products, then the
+// output transform with the epilogue into y.
+static void block_out(const wino_ctx *c, int blk, int kp0, int kp1, int tid, const float *v) {
+    const cedge_isa *isa = c->isa;
+    const int NR = isa->nr, MR = isa->mr, C = c->C;
+    const int t0 = blk * c->per_block, nt = imin(c->per_block, c->tiles - t0);
+    const int OH = c->g->out[1], OW = c->g->out[2], per_image = c->TH * c->TW;
+    const size_t vs = v_stride(c), ms = (size_t)MR * NR + 16;
     float *mb = cedge_scratch(tid, CEDGE_SCR_PACK_A, WINO_XI * ms);
     float *stage = cedge_scratch(tid, CEDGE_SCR_AUX, (size_t)WINO_XI * NR);
-    // Where each lane's tile starts: its input window in the padded planes, its output cell in y. Lanes past
-    // nt repeat the last tile (computed, never stored), so the transforms need no special case.
-    const float *src[64];
     float *dst[64];
     unsigned char rows[64], cols[64];
     for (int l = 0; l < NR; l++) {
         const int t = t0 + imin(l, nt - 1), n = t / per_image, ty = (t % per_image) / c->TW, tx = t % c->TW;
-        src[l] = xp + (c->own_rows ? 0 : (size_t)n * C * plane) + (size_t)(ty * WINO_T - row0) * c->PW +
-                 (size_t)tx * WINO_T;
         dst[l] = c->y + (size_t)n * c->K * OH * OW + (size_t)(ty * WINO_T) * OW + (size_t)tx * WINO_T;
         rows[l] = (unsigned char)imin(WINO_T, OH - ty * WINO_T);
         cols[l] = (unsigned char)imin(WINO_T, OW - tx * WINO_T);
     }
-    // Only whole 16-lane groups holding tiles are transformed (16: a multiple of every ISA's vector width).
     const int lanes = imin(NR, ceil_div(nt, 16) * 16);
-    for (int ch = 0; ch < C; ch++)
-        isa->wino_in(lanes, src, (size_t)ch * plane, (size_t)c->PW, stage, v + (size_t)ch * NR, vs);
     const cedge_ukp plain = {0, 0.0f, NULL, 0, 0.0f, 0.0f, NULL};
-    const int kp0 = (int)((long)part * c->KP / c->ksplit), kp1 = (int)((long)(part + 1) * c->KP / c->ksplit);
     for (int kp = kp0; kp < kp1; kp++) {
         const int m = imin(MR, c->K - kp * MR);
         for (int xi = 0; xi < WINO_XI; xi++)
@@ -183,6 +199,33 @@ static void wino_block_task(void *vctx, int task, int tid) {
                           rows, cols, stage);
         }
     }
+}
+
+// A whole block on one thread: its input transform into the thread's own panels, then every output channel.
+static void wino_block_task(void *vctx, int blk, int tid) {
+    const wino_ctx *c = vctx;
+    float *v = cedge_scratch(tid, CEDGE_SCR_PACK_B, WINO_XI * v_stride(c));
+    block_in(c, blk, 0, c->C, tid, v);
+    block_out(c, blk, 0, c->KP, tid, v);
+}
+
+// Fewer blocks than threads: each block's input transform is split by channels (into panels all tasks share),
+// then its output channels, in a second pass. (Each part transforming the whole block itself, as before, spent
+// a third of a 14x14 layer's time on 2 threads transforming and padding twice.)
+static float *split_v(const wino_ctx *c, int blk) { return (float *)c->v + (size_t)blk * WINO_XI * v_stride(c); }
+
+static void wino_split_in_task(void *vctx, int task, int tid) {
+    const wino_ctx *c = vctx;
+    const int blk = task / c->ksplit, part = task % c->ksplit;
+    block_in(c, blk, (int)((long)part * c->C / c->ksplit), (int)((long)(part + 1) * c->C / c->ksplit), tid,
+             split_v(c, blk));
+}
+
+static void wino_split_out_task(void *vctx, int task, int tid) {
+    const wino_ctx *c = vctx;
+    const int blk = task / c->ksplit, part = task % c->ksplit;
+    block_out(c, blk, (int)((long)part * c->KP / c->ksplit), (int)((long)(part + 1) * c->KP / c->ksplit), tid,
+              split_v(c, blk));
 }
 
 // Lane (tile, padded-plane window, output cell) bookkeeping of tile t.
@@ -326,7 +369,12 @@ void cedge_wino_conv(const cedge_isa *isa, int mode, const cedge_conv_desc *d, c
         wino_channels(&c);
         return;
     }
-    // Fewer blocks than threads: split the output channels too (each part transforms its block's input).
-    c.ksplit = nblocks < width ? imin(c.KP, ceil_div(width, nblocks)) : 1;
-    cedge_parallel_for(nblocks * c.ksplit, wino_block_task, &c);
+    c.ksplit = nblocks < width ? imin(imin(c.KP, c.C), ceil_div(width, nblocks)) : 1;
+    if (c.ksplit == 1) {
+        cedge_parallel_for(nblocks, wino_block_task, &c);
+        return;
+    }
+    c.v = cedge_scratch(0, CEDGE_SCR_WINO_V, (size_t)nblocks * WINO_XI * v_stride(&c));
+    cedge_parallel_for(nblocks * c.ksplit, wino_split_in_task, &c);
+    cedge_parallel_for(nblocks * c.ksplit, wino_split_out_task, &c);
 }

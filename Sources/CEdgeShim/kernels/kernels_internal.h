@@ -270,7 +270,7 @@ enum {
     CEDGE_SCR_APACK,    // GEMM: op(A) packed once for a batch of problems that share it (conv weights)
     CEDGE_SCR_APACK2,   // pixel-rows pair: the shortcut conv's weights packed on the call
     CEDGE_SCR_WIDE,     // conv: binary16 weights widened for the paths that read them unpacked
-    CEDGE_SCR_WINO_V,   // Winograd, channels in lanes: transformed input tiles
+    CEDGE_SCR_WINO_V,   // Winograd: transformed input tiles (channels in lanes; tiles in lanes, blocks split)
     CEDGE_SCR_WINO_M,   // Winograd, channels in lanes: per-point products
     CEDGE_SCR_SLOTS
 };
