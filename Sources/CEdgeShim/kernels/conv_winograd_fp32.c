@@ -271,34 +271,41 @@ static void wino_channels_task(void *vctx, int jp, int tid) {
 #define CHAN_LANES 16    // wino_in's lane count in the channels-in-lanes layout: a multiple of every ISA's WL
 #define CHAN_PER_TASK 16
 
-// Channels in lanes: transforms input channels [16 * task, +16) of the (at most MR) tiles. Each channel's 16
-// lanes are written at an MR-float step, spilling into the next channels, which are written after it; the
-// channels whose spill would reach past the task's last (one with MR = 8, two with AVX2's MR = 6) go through
-// `stage` instead, so tasks never write each other's channels. (Only the last one did: on AVX2 the one
+// Channels in lanes: transforms input channels [16 * task, +16) of the (at most MR) tiles. One wino_in call
+// takes G = 16 / MR channels (2 with MR 8 or 6): lane l is tile l % MR of channel l / MR, so the call writes
+// those channels' MR-float rows side by side. (One channel a call left 12 of 16 lanes repeating the 4 tiles
+// of a 7x7 layer: the transform was a quarter of that layer's time.) Lanes past G * MR spill into the next
+// channels, which are written after them; the calls whose lanes would reach past the task's last channel go
+// through `stage` instead, so tasks never write each other's channels. (Only the last one did: on AVX2 the one
 // before it spilled 4 floats into the next task's first channel, a race that 2-thread tests caught now and
 // then.)
 static void wino_chan_in_task(void *vctx, int task, int tid) {
     const wino_ctx *c = vctx;
     const cedge_isa *isa = c->isa;
-    const int MR = isa->mr, c0 = task * CHAN_PER_TASK, c1 = imin(c->C, c0 + CHAN_PER_TASK);
+    const int MR = isa->mr, G = CHAN_LANES / MR, c0 = task * CHAN_PER_TASK, c1 = imin(c->C, c0 + CHAN_PER_TASK);
     const size_t plane = (size_t)c->PH * c->PW;
     float *stage = cedge_scratch(tid, CEDGE_SCR_AUX, (size_t)WINO_XI * CHAN_LANES * 2);
     float *last = stage + (size_t)WINO_XI * CHAN_LANES;
-    const float *src[CHAN_LANES];
-    for (int l = 0; l < CHAN_LANES; l++) {
-        size_t off;
-        unsigned char r, q;
-        tile_at(c, imin(l, c->tiles - 1), &src[l], &off, &r, &q);
-    }
+    // srcs[n - 1]: the lanes of a call that takes n channels (lanes of channels past n read channel 0's tiles).
+    const float *srcs[CHAN_LANES][CHAN_LANES];
+    for (int n = 1; n <= G; n++)
+        for (int l = 0; l < CHAN_LANES; l++) {
+            const int g = l / MR < n ? l / MR : 0;
+            size_t off;
+            unsigned char r, q;
+            tile_at(c, imin(l % MR, c->tiles - 1), &srcs[n - 1][l], &off, &r, &q);
+            srcs[n - 1][l] += (size_t)g * plane;
+        }
     float *v = (float *)c->v;
-    for (int ch = c0; ch < c1; ch++) {
+    for (int ch = c0; ch < c1; ch += G) {
+        const int n = imin(G, c1 - ch);
         if (ch * MR + CHAN_LANES <= c1 * MR) {
-            isa->wino_in(CHAN_LANES, src, (size_t)ch * plane, (size_t)c->PW, stage, v + (size_t)ch * MR, c->vs);
+            isa->wino_in(CHAN_LANES, srcs[n - 1], (size_t)ch * plane, (size_t)c->PW, stage, v + (size_t)ch * MR, c->vs);
             continue;
         }
-        isa->wino_in(CHAN_LANES, src, (size_t)ch * plane, (size_t)c->PW, stage, last, CHAN_LANES);
+        isa->wino_in(CHAN_LANES, srcs[n - 1], (size_t)ch * plane, (size_t)c->PW, stage, last, CHAN_LANES);
         for (int xi = 0; xi < WINO_XI; xi++)
-            memcpy(v + xi * c->vs + (size_t)ch * MR, last + (size_t)xi * CHAN_LANES, (size_t)MR * sizeof(float));
+            memcpy(v + xi * c->vs + (size_t)ch * MR, last + (size_t)xi * CHAN_LANES, (size_t)n * MR * sizeof(float));
     }
 }
 
