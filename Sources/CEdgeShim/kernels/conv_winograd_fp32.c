@@ -120,6 +120,18 @@ static void wino_pad_task(void *vctx, int plane, int tid) {
     cedge_pad_plane(g, c->x + (size_t)plane * g->in_plane, (float *)c->xp + (size_t)plane * c->PH * c->PW, 1, c->PH, c->PW);
 }
 
+// Lane (tile, output cell) bookkeeping of tile t: its output offset in y, its valid rows and columns, and
+// with src its input window in the shared padded planes xp.
+static void tile_at(const wino_ctx *c, int t, const float **src, size_t *dst, unsigned char *rows,
+                    unsigned char *cols) {
+    const int OH = c->g->out[1], OW = c->g->out[2], per_image = c->TH * c->TW;
+    const int n = t / per_image, ty = (t % per_image) / c->TW, tx = t % c->TW;
+    if (src) *src = c->xp + (size_t)n * c->C * c->PH * c->PW + (size_t)(ty * WINO_T) * c->PW + (size_t)tx * WINO_T;
+    *dst = (size_t)n * c->K * OH * OW + (size_t)(ty * WINO_T) * OW + (size_t)tx * WINO_T;
+    *rows = (unsigned char)imin(WINO_T, OH - ty * WINO_T);
+    *cols = (unsigned char)imin(WINO_T, OW - tx * WINO_T);
+}
+
 // A block within one image pads just the rows its tiles read, on the thread that reads them (own_rows):
 // at batch 1 the shared padded copy was a serial step before the blocks, and its lines then moved to the
 // other core. Pads channels [ch0, ch0 + nch); returns their padded planes (plane floats apart) and the padded
@@ -172,17 +184,16 @@ static void block_out(const wino_ctx *c, int blk, int kp0, int kp1, int tid, con
     const cedge_isa *isa = c->isa;
     const int NR = isa->nr, MR = isa->mr, C = c->C;
     const int t0 = blk * c->per_block, nt = imin(c->per_block, c->tiles - t0);
-    const int OH = c->g->out[1], OW = c->g->out[2], per_image = c->TH * c->TW;
+    const int OH = c->g->out[1], OW = c->g->out[2];
     const size_t vs = v_stride(c), ms = (size_t)MR * NR + 16;
     float *mb = cedge_scratch(tid, CEDGE_SCR_PACK_A, WINO_XI * ms);
     float *stage = cedge_scratch(tid, CEDGE_SCR_AUX, (size_t)WINO_XI * NR);
     float *dst[64];
     unsigned char rows[64], cols[64];
     for (int l = 0; l < NR; l++) {
-        const int t = t0 + imin(l, nt - 1), n = t / per_image, ty = (t % per_image) / c->TW, tx = t % c->TW;
-        dst[l] = c->y + (size_t)n * c->K * OH * OW + (size_t)(ty * WINO_T) * OW + (size_t)tx * WINO_T;
-        rows[l] = (unsigned char)imin(WINO_T, OH - ty * WINO_T);
-        cols[l] = (unsigned char)imin(WINO_T, OW - tx * WINO_T);
+        size_t off;
+        tile_at(c, t0 + imin(l, nt - 1), NULL, &off, &rows[l], &cols[l]);
+        dst[l] = c->y + off;
     }
     const int lanes = imin(NR, ceil_div(nt, 16) * 16);
     const cedge_ukp plain = {0, 0.0f, NULL, 0, 0.0f, 0.0f, NULL};
@@ -228,17 +239,6 @@ static void wino_split_out_task(void *vctx, int task, int tid) {
               split_v(c, blk));
 }
 
-// Lane (tile, padded-plane window, output cell) bookkeeping of tile t.
-static void tile_at(const wino_ctx *c, int t, const float **src, size_t *dst, unsigned char *rows,
-                    unsigned char *cols) {
-    const int OH = c->g->out[1], OW = c->g->out[2], per_image = c->TH * c->TW;
-    const int n = t / per_image, ty = (t % per_image) / c->TW, tx = t % c->TW;
-    *src = c->xp + (size_t)n * c->C * c->PH * c->PW + (size_t)(ty * WINO_T) * c->PW + (size_t)tx * WINO_T;
-    *dst = (size_t)n * c->K * OH * OW + (size_t)(ty * WINO_T) * OW + (size_t)tx * WINO_T;
-    *rows = (unsigned char)imin(WINO_T, OH - ty * WINO_T);
-    *cols = (unsigned char)imin(WINO_T, OW - tx * WINO_T);
-}
-
 // Channels in lanes, output channels [jp * NR, +NR): the 36 products, then each tile's outputs.
 static void wino_channels_task(void *vctx, int jp, int tid) {
     const wino_ctx *c = vctx;
@@ -255,10 +255,9 @@ static void wino_channels_task(void *vctx, int jp, int tid) {
     const cedge_wino_epi e = {c->scale != NULL, c->clamp, 1.0f, 0.0f, c->cmin, c->cmax,
                               c->scale ? c->scale + k0 : NULL, c->shift ? c->shift + k0 : NULL};
     for (int t = 0; t < T; t++) {
-        const float *src;
         size_t off;
         unsigned char r, q;
-        tile_at(c, t, &src, &off, &r, &q);
+        tile_at(c, t, NULL, &off, &r, &q);
         for (int l = 0; l < NR; l++) {
             dst[l] = c->y + off + (size_t)(k0 + imin(l, n - 1)) * OHW;
             rows[l] = r;

@@ -109,6 +109,9 @@ static inline __attribute__((always_inline)) void qadd_float_loop(size_t n, int 
     for (size_t i = 0; i < n; i++) y[i] = qadd_sum(in_u8, a, sa, za, b, sb, zb, floor, i);
 }
 
+// QuantizeLinear(Relu?(DequantizeLinear(a) + DequantizeLinear(b))) in one pass, with the float operations of
+// the three (or four) separate nodes in the same order, so the bytes equal the unfused graph's; or, with a
+// float output, the sum itself. The requantized loop's leading elements go to the int8 path's SIMD body.
 CEDGE_WIDE_LOOP void cedge_qadd(size_t n, int in_kind, const void *a, float a_scale, int a_zero, const void *b, float b_scale,
                 int b_zero, int relu, int out_kind, float y_scale, int y_zero, void *y) {
     const float za = (float)a_zero, zb = (float)b_zero, zy = (float)y_zero;

@@ -9,6 +9,7 @@ enum QuantizeOps {
         case .uint8: return Int32(CEDGE_Q_UINT8.rawValue)
         case .int8: return Int32(CEDGE_Q_INT8.rawValue)
         case .int32: return 3
+        case .float32: return Int32(CEDGE_Q_FLOAT32.rawValue)   // a fused add's float output
         default: return nil
         }
     }

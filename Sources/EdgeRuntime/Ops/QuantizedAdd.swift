@@ -4,10 +4,6 @@ import CEdgeShim
 enum QuantizedAdd {
     typealias Slot = QuantizedFusion.AddSlot
 
-    static func kind(_ t: ElementType) -> Int32 {
-        t == .uint8 ? Int32(CEDGE_Q_UINT8.rawValue) : Int32(CEDGE_Q_INT8.rawValue)
-    }
-
     static func build(_ ctx: OpContext) throws(ModelLoadError) -> OpBuild {
         let inType = try ctx.requireType(Slot.a, [.uint8, .int8])
         if try ctx.input(Slot.b).type != inType { throw ctx.shapeError("the two quantized addends differ in type") }
@@ -29,7 +25,7 @@ enum QuantizedAdd {
         let outType = requantized ? try ctx.requireType(Slot.yZero, [.uint8, .int8]) : ElementType.float32
         let relu: Int32 = ctx.node.int("relu", default: 0) != 0 ? 1 : 0
         let n = shapeCount(outShape)
-        let inKind = kind(inType), outKind = requantized ? kind(outType) : Int32(CEDGE_Q_FLOAT32.rawValue)
+        let inKind = QuantizeOps.kind(inType)!, outKind = QuantizeOps.kind(outType)!
         // Operands that are broadcast are expanded into buffers of the output's size first (rare in CNNs,
         // whose residual adds have equal shapes).
         let expandA = aShape != outShape, expandB = bShape != outShape
