@@ -53,6 +53,8 @@ final class FloatFusionTests: XCTestCase {
                 XCTAssertEqual(fused.stepOperators.filter { $0 == FloatFusion.opType }.count + 2 * pairs,
                                plain.stepOperators.filter { $0 == "Conv" }.count, name)
                 XCTAssertLessThan(fused.stepOperators.count, plain.stepOperators.count - 10, name)
+                // Every residual Add (and its Relu) joins its block's last conv.
+                XCTAssertFalse(fused.stepOperators.contains { ["Add", "Relu", FloatFusion.addReluOpType].contains($0) }, name)
                 let x = images(batch, seed: UInt64(batch))
                 let a = try fused.run([x]), b = try plain.run([x])
                 for k in 0..<2 {
@@ -173,30 +175,72 @@ final class FloatFusionTests: XCTestCase {
         XCTAssertEqual(try dynamic.prepare().stepOperators, ["Conv", "Clip"])
     }
 
-    func testAddReluAfterConvFuses() throws {
-        var rng = KernelRNG(seed: 43)
-        let x = Tensor(shape: [2, 3, 9, 9], floats: rng.floats(2 * 3 * 81))
-        let full = Tensor(shape: [2, 6, 5, 5], floats: rng.floats(300))
-        let perChannel = Tensor(shape: [1, 6, 1, 1], floats: rng.floats(6))
-        // Conv -> BatchNormalization (a fused conv) -> Add -> Relu.
+    /// Conv -> BatchNormalization (a fused conv) -> `tail` (nodes reading "n"), the norm's parameters included.
+    func normGraph(_ tail: [Node], extra: [(String, Tensor)] = [], extraInputs: [ValueDeclaration] = [],
+                   _ rng: inout KernelRNG) -> Model {
         let norm: [(String, Tensor)] = [("g", Tensor(shape: [6], floats: rng.floats(6).map { 1 + $0 / 2 })),
                                         ("be", Tensor(shape: [6], floats: rng.floats(6))),
                                         ("m", Tensor(shape: [6], floats: rng.floats(6))),
                                         ("v", Tensor(shape: [6], floats: rng.floats(6).map { 1 + abs($0) }))]
-        let bn = node("BatchNormalization", ["c", "g", "be", "m", "v"], ["n"])
-        for (what, r) in [("same shape", full), ("broadcast", perChannel)] {
-            // The conv output as either operand.
+        return convGraph([node("BatchNormalization", ["c", "g", "be", "m", "v"], ["n"])] + tail, extra: extra + norm,
+                         extraInputs: extraInputs)
+    }
+
+    func testResidualAddJoinsTheConv() throws {
+        var rng = KernelRNG(seed: 43)
+        let x = Tensor(shape: [2, 3, 9, 9], floats: rng.floats(2 * 3 * 81))
+        let full = Tensor(shape: [2, 6, 5, 5], floats: rng.floats(300))
+        let perChannel = Tensor(shape: [1, 6, 1, 1], floats: rng.floats(6))
+        let wider = Tensor(shape: [3, 2, 6, 5, 5], floats: rng.floats(900))   // the conv output broadcasts into it
+        let relu = node("Relu", ["s"], ["y"])
+        for (what, r) in [("same shape", full), ("per channel", perChannel), ("wider", wider)] {
+            // The conv output as either operand; with and without the Relu.
             for inputs in [["n", "r"], ["r", "n"]] {
-                let model = convGraph([bn, node("Add", inputs, ["s"]), node("Relu", ["s"], ["y"])],
-                                      extra: [("r", r)] + norm)
-                let fused = try model.prepare()
-                XCTAssertEqual(fused.stepOperators, [FloatFusion.opType, FloatFusion.addReluOpType], what)
-                let got = try fused.run([x])[0].floats()
-                let want = try model.prepare(options: Self.unfused).run([x])[0].floats()
-                XCTAssertLessThanOrEqual(relativeError(got, want), 1e-6, what)
-                XCTAssertTrue(want.contains(0) && want.contains { $0 > 0 }, what)
+                for withRelu in [true, false] {
+                    let add = node("Add", inputs, [withRelu ? "s" : "y"])
+                    let model = normGraph(withRelu ? [add, relu] : [add], extra: [("r", r)], &rng)
+                    let label = "\(what) \(inputs) relu \(withRelu)"
+                    let fused = try model.prepare()
+                    XCTAssertEqual(fused.stepOperators, [FloatFusion.opType], label)
+                    let got = try fused.run([x])[0], want = try model.prepare(options: Self.unfused).run([x])[0]
+                    XCTAssertEqual(got.shape, want.shape, label)
+                    XCTAssertLessThanOrEqual(relativeError(got.floats(), want.floats()), 1e-6, label)
+                    XCTAssertEqual(want.floats().contains(0), withRelu, label)
+                    XCTAssertTrue(want.floats().contains { $0 > 0 }, label)
+                }
             }
         }
+        // The residual a graph input (written before each run), and the Add's output observed: the Relu stays.
+        let z = ValueDeclaration(name: "z", isTensor: true, type: .float32, shape: [.fixed(2), .fixed(6), .fixed(5), .fixed(5)])
+        let observed = normGraph([node("Add", ["n", "z"], ["s"]), relu], extraInputs: [z], &rng)
+        let session = try observed.prepare(options: PrepareOptions(observe: ["s"]))
+        XCTAssertEqual(session.stepOperators, [FloatFusion.opType, "Relu"])
+        let got = try session.run([x, full]), want = try observed.prepare(options: Self.unfused).run([x, full])
+        XCTAssertLessThanOrEqual(relativeError(got[0].floats(), want[0].floats()), 1e-6)
+        // Two fused convs' outputs added: the later conv joins, the earlier one's output is its residual.
+        let second = [node("Conv", ["x", "w", "b"], ["c2"], ["pads": .ints([1, 1, 1, 1]), "strides": .ints([2, 2])]),
+                      node("BatchNormalization", ["c2", "v", "g", "m", "v"], ["n2"])]
+        let two = normGraph(second + [node("Add", ["n", "n2"], ["s"]), relu], &rng)
+        let both = try two.prepare()
+        XCTAssertEqual(both.stepOperators, [FloatFusion.opType, FloatFusion.opType])
+        let a = try both.run([x])[0].floats(), b = try two.prepare(options: Self.unfused).run([x])[0].floats()
+        XCTAssertLessThanOrEqual(relativeError(a, b), 1e-6)
+        XCTAssertTrue(b.contains(0) && b.contains { $0 > 0 })
+    }
+
+    func testAddReluAfterConvFuses() throws {
+        var rng = KernelRNG(seed: 44)
+        let x = Tensor(shape: [2, 3, 9, 9], floats: rng.floats(2 * 3 * 81))
+        let full = Tensor(shape: [2, 6, 5, 5], floats: rng.floats(300))
+        // The conv's output is a graph output too: no join, but Add -> Relu is still one pass.
+        var graph = normGraph([node("Add", ["n", "r"], ["s"]), node("Relu", ["s"], ["y"])], extra: [("r", full)], &rng).graph
+        graph.outputs.append(ValueDeclaration(name: "n", isTensor: true, type: .float32, shape: nil))
+        let model = Model(graph: graph)
+        let fused = try model.prepare()
+        XCTAssertEqual(fused.stepOperators, [FloatFusion.opType, FloatFusion.addReluOpType])
+        let got = try fused.run([x]), want = try model.prepare(options: Self.unfused).run([x])
+        for k in 0..<2 { XCTAssertLessThanOrEqual(relativeError(got[k].floats(), want[k].floats()), 1e-6, "output \(k)") }
+        XCTAssertTrue(want[0].floats().contains(0) && want[0].floats().contains { $0 > 0 })
         // An Add of two graph inputs is not behind a conv: left alone.
         let z = ValueDeclaration(name: "z", isTensor: true, type: .float32, shape: [.fixed(2), .fixed(6), .fixed(5), .fixed(5)])
         let plain = convGraph([node("Add", ["z", "z2"], ["s"]), node("Relu", ["s"], ["t"]), node("Add", ["c", "t"], ["y"])],

@@ -52,6 +52,19 @@ size_t cedge_conv_f32_packed_bytes(const cedge_conv_desc *d);
 void cedge_conv_f32_pack(const cedge_conv_desc *d, const float *w, void *packed);
 void cedge_conv_f32_affine_packed(const cedge_conv_desc *d, const float *x, const float *w, const void *packed,
                                   const float *scale, const float *shift, float *y);
+// A residual join fused into a conv (ResNet's Add after its last conv, with or without the Relu after it): r
+// holds a tensor of y's shape; after the epilogue (and its clamp) each output becomes y + r, then, with relu,
+// max(y + r, 0) with NaN -> 0 as cedge_add_relu_f32. Equal bit for bit to the conv followed by cedge_add_f32 or
+// cedge_add_relu_f32; r must not overlap y.
+typedef struct {
+    const float *r;
+    int relu;
+} cedge_conv_residual;
+void cedge_conv_f32_affine_packed_res(const cedge_conv_desc *d, const float *x, const float *w, const void *packed,
+                                      const float *scale, const float *shift, const cedge_conv_residual *res, float *y);
+void cedge_conv_f16w_affine_packed_res(const cedge_conv_desc *d, const float *x, const uint16_t *w,
+                                       const void *packed, const float *scale, const float *shift,
+                                       const cedge_conv_residual *res, float *y);
 // One conv of a cedge_conv_f32_pair call: what cedge_conv_f32_affine_packed takes besides x.
 typedef struct {
     const cedge_conv_desc *d;

@@ -786,7 +786,8 @@ static const float *plain_weights(const float *w, const uint16_t *w16, size_t co
 }
 
 static void conv_run(const cedge_conv_desc *d, const float *x, const float *w, const uint16_t *w16,
-                     const void *packed, const float *scale, const float *shift, float *y);
+                     const void *packed, const float *scale, const float *shift, const cedge_conv_residual *res,
+                     float *y);
 
 // `packed`'s header when it was made for this conv's shape on this path with this element size, else NULL.
 static const packed_header *fitting_pack(const cedge_conv_desc *d, const void *packed, const cedge_isa *isa,
@@ -814,33 +815,65 @@ void cedge_conv_f32_pair(const float *x, const cedge_conv_job *a, const cedge_co
         cedge_rows_conv_pair(isa, tap, &ga, x, a, rows_panels(a, isa), b, rows_panels(b, isa));
         return;
     }
-    conv_run(a->d, x, a->w, NULL, a->packed, a->scale, a->shift, a->y);
-    conv_run(b->d, x, b->w, NULL, b->packed, b->scale, b->shift, b->y);
+    conv_run(a->d, x, a->w, NULL, a->packed, a->scale, a->shift, NULL, a->y);
+    conv_run(b->d, x, b->w, NULL, b->packed, b->scale, b->shift, NULL, b->y);
 }
 
 void cedge_conv_f32_affine_packed(const cedge_conv_desc *d, const float *x, const float *w, const void *packed,
                                   const float *scale, const float *shift, float *y) {
-    conv_run(d, x, w, NULL, packed, scale, shift, y);
+    conv_run(d, x, w, NULL, packed, scale, shift, NULL, y);
+}
+
+void cedge_conv_f32_affine_packed_res(const cedge_conv_desc *d, const float *x, const float *w, const void *packed,
+                                      const float *scale, const float *shift, const cedge_conv_residual *res, float *y) {
+    conv_run(d, x, w, NULL, packed, scale, shift, res && res->r ? res : NULL, y);
 }
 
 void cedge_conv_f16w_affine_packed(const cedge_conv_desc *d, const float *x, const uint16_t *w,
                                    const void *packed, const float *scale, const float *shift, float *y) {
-    conv_run(d, x, NULL, w, packed, scale, shift, y);
+    conv_run(d, x, NULL, w, packed, scale, shift, NULL, y);
 }
 
+void cedge_conv_f16w_affine_packed_res(const cedge_conv_desc *d, const float *x, const uint16_t *w,
+                                       const void *packed, const float *scale, const float *shift,
+                                       const cedge_conv_residual *res, float *y) {
+    conv_run(d, x, NULL, w, packed, scale, shift, res && res->r ? res : NULL, y);
+}
+
+// The residual join as its own pass over y, for the code paths that have none in their epilogue.
+static void residual_pass(const cedge_conv_desc *d, const cedge_geom3 *g, const cedge_conv_residual *res, float *y) {
+    const size_t n = (size_t)d->batch * d->out_channels * g->out_plane;
+    if (res->relu) cedge_add_relu_f32(n, y, res->r, y);
+    else cedge_add_f32(n, y, res->r, y);
+}
+
+static int conv_paths(const cedge_conv_desc *d, const cedge_geom3 *g, const float *x, const float *w,
+                      const uint16_t *w16, const void *packed, const float *scale, const float *shift,
+                      const cedge_conv_residual *res, float *y);
+
 // w or w16 (exactly one) holds the weights; packed, when it matches this conv and path, their packed panels.
+// res (or NULL) is joined in the Winograd epilogue, or else by a pass over y after the conv.
 static void conv_run(const cedge_conv_desc *d, const float *x, const float *w, const uint16_t *w16,
-                     const void *packed, const float *scale, const float *shift, float *y) {
+                     const void *packed, const float *scale, const float *shift, const cedge_conv_residual *res,
+                     float *y) {
     cedge_geom3 g;
     cedge_geom_from_conv(d, &g);
     if (d->batch <= 0 || d->out_channels <= 0 || g.out_plane == 0) return;
+    if (!conv_paths(d, &g, x, w, w16, packed, scale, shift, res, y) && res) residual_pass(d, &g, res, y);
+}
+
+// conv_run's code paths: 1 when the path joined res in its epilogue (Winograd), else 0.
+static int conv_paths(const cedge_conv_desc *d, const cedge_geom3 *gp, const float *x, const float *w,
+                      const uint16_t *w16, const void *packed, const float *scale, const float *shift,
+                      const cedge_conv_residual *res, float *y) {
+    const cedge_geom3 g = *gp;
     const cedge_isa *isa = cedge_active_isa();
     const int groups = d->groups > 0 ? d->groups : 1;
     const int icg = d->in_channels / groups, ocg = d->out_channels / groups;
     const size_t wcount = (size_t)d->out_channels * icg * g.ker_vol;
     if (!isa) {
         conv_portable(d, &g, x, plain_weights(w, w16, wcount), scale, shift, y);
-        return;
+        return 0;
     }
     const int clamp = cedge_clamp_active(d->clamp_min, d->clamp_max);
     const packed_header *h = fitting_pack(d, packed, isa, w == NULL);
@@ -859,7 +892,7 @@ static void conv_run(const cedge_conv_desc *d, const float *x, const float *w, c
             bp = wide;
         }
         cedge_rows_conv(isa, d, &g, x, bp ? NULL : plain_weights(w, w16, wcount), bp, scale, shift, y);
-        return;
+        return 0;
     }
 
     // One input channel per group (depthwise, with or without a channel multiplier, and single-channel stems
@@ -868,7 +901,7 @@ static void conv_run(const cedge_conv_desc *d, const float *x, const float *w, c
     // pixel-rows GEMM measured no faster on the edge model's stem: 5.3 us against 5.0 on 1 thread.)
     if (icg == 1) {
         conv_depthwise(isa, d, &g, x, plain_weights(w, w16, wcount), scale, shift, y);
-        return;
+        return 0;
     }
 
     const int K = icg * (int)g.ker_vol;
@@ -892,14 +925,14 @@ static void conv_run(const cedge_conv_desc *d, const float *x, const float *w, c
                 c.chunk = ceil_div(ocg, tasks);
                 cedge_parallel_for(ceil_div(ocg, c.chunk), dotconv_task, &c);
             }
-        return;
+        return 0;
     }
 
     const int wino = w16 ? 0 : cedge_wino_plan(isa, d, &g);
     if (wino) {
         cedge_wino_conv(isa, wino, d, &g, x, w, pack_fits && h->wino == wino ? (const float *)pack_data : NULL, scale,
-                        shift, y);
-        return;
+                        shift, res, y);
+        return 1;
     }
 
     int pointwise = 1;
@@ -910,7 +943,7 @@ static void conv_run(const cedge_conv_desc *d, const float *x, const float *w, c
         size_t span;
         if (shifted_plan(&g, &pc, &span)) {
             conv_shifted(isa, d, &g, &pc, span, x, w, apacked, apacked16, scale, shift, y);
-            return;
+            return 0;
         }
     }
 
@@ -951,4 +984,5 @@ static void conv_run(const cedge_conv_desc *d, const float *x, const float *w, c
             p->cmax = d->clamp_max;
         }
     cedge_gemm_run(isa, probs, count);
+    return 0;
 }

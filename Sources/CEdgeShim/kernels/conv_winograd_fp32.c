@@ -99,6 +99,8 @@ typedef struct {
     const float *u;
     const float *scale, *shift;
     float *y;
+    const float *res;  // residual join (y's layout) or NULL
+    int res_relu;
     int C, K, KP, TH, TW, tiles, PH, PW, per_block, clamp;
     int ksplit;        // tiles in lanes, fewer blocks than threads: parts each block's work is split into
     float cmin, cmax;
@@ -189,11 +191,13 @@ static void block_out(const wino_ctx *c, int blk, int kp0, int kp1, int tid, con
     float *mb = cedge_scratch(tid, CEDGE_SCR_PACK_A, WINO_XI * ms);
     float *stage = cedge_scratch(tid, CEDGE_SCR_AUX, (size_t)WINO_XI * NR);
     float *dst[64];
+    const float *res[64];
     unsigned char rows[64], cols[64];
     for (int l = 0; l < NR; l++) {
         size_t off;
         tile_at(c, t0 + imin(l, nt - 1), NULL, &off, &rows[l], &cols[l]);
         dst[l] = c->y + off;
+        res[l] = c->res ? c->res + off : NULL;
     }
     const int lanes = imin(NR, ceil_div(nt, 16) * 16);
     const cedge_ukp plain = {0, 0.0f, NULL, 0, 0.0f, 0.0f, NULL};
@@ -205,7 +209,8 @@ static void block_out(const wino_ctx *c, int blk, int kp0, int kp1, int tid, con
         for (int r = 0; r < m; r++) {
             const int oc = kp * MR + r;
             const cedge_wino_epi e = {c->scale != NULL, c->clamp, c->scale ? c->scale[oc] : 1.0f,
-                                      c->shift ? c->shift[oc] : 0.0f, c->cmin, c->cmax, NULL, NULL};
+                                      c->shift ? c->shift[oc] : 0.0f, c->cmin, c->cmax, NULL, NULL,
+                                      c->res ? res : NULL, c->res_relu};
             isa->wino_out(lanes, nt, mb + (size_t)r * NR, ms, &e, dst, (size_t)oc * OH * OW, (size_t)OW,
                           rows, cols, stage);
         }
@@ -251,15 +256,18 @@ static void wino_channels_task(void *vctx, int jp, int tid) {
                      c->mt + xi * c->mts + k0, pitch, &plain);
     float *stage = cedge_scratch(tid, CEDGE_SCR_AUX, (size_t)WINO_T * WINO_T * NR);
     float *dst[64];
+    const float *res[64];
     unsigned char rows[64], cols[64];
     const cedge_wino_epi e = {c->scale != NULL, c->clamp, 1.0f, 0.0f, c->cmin, c->cmax,
-                              c->scale ? c->scale + k0 : NULL, c->shift ? c->shift + k0 : NULL};
+                              c->scale ? c->scale + k0 : NULL, c->shift ? c->shift + k0 : NULL,
+                              c->res ? res : NULL, c->res_relu};
     for (int t = 0; t < T; t++) {
         size_t off;
         unsigned char r, q;
         tile_at(c, t, NULL, &off, &r, &q);
         for (int l = 0; l < NR; l++) {
             dst[l] = c->y + off + (size_t)(k0 + imin(l, n - 1)) * OHW;
+            res[l] = c->res ? c->res + off + (size_t)(k0 + imin(l, n - 1)) * OHW : NULL;
             rows[l] = r;
             cols[l] = q;
         }
@@ -325,7 +333,7 @@ static void wino_channels(wino_ctx *c) {
 
 void cedge_wino_conv(const cedge_isa *isa, int mode, const cedge_conv_desc *d, const cedge_geom3 *g,
                      const float *x, const float *w, const float *upacked, const float *scale, const float *shift,
-                     float *y) {
+                     const cedge_conv_residual *res, float *y) {
     wino_ctx c;
     memset(&c, 0, sizeof c);
     c.isa = isa;
@@ -342,6 +350,8 @@ void cedge_wino_conv(const cedge_isa *isa, int mode, const cedge_conv_desc *d, c
     c.scale = scale;
     c.shift = shift;
     c.y = y;
+    c.res = res ? res->r : NULL;
+    c.res_relu = res ? res->relu : 0;
     c.clamp = cedge_clamp_active(d->clamp_min, d->clamp_max);
     c.cmin = d->clamp_min;
     c.cmax = d->clamp_max;

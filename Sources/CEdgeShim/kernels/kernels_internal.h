@@ -48,11 +48,15 @@ typedef void (*cedge_dw_row_fn)(int n, int taps, const float *const *src, const 
 typedef void (*cedge_wino_in_fn)(int nr, const float *const *src, size_t off, size_t pitch, float *stage,
                                  float *v, size_t xs);
 // The conv epilogue of one output channel: y = clamp(y * scale + bias), the multiply skipped without scale.
-// lane_scale / lane_bias, when set, replace scale / bias with a value per lane (lanes < nt read).
+// lane_scale / lane_bias, when set, replace scale / bias with a value per lane (lanes < nt read). res, when set,
+// is the residual join (cedge_conv_residual): lane l's cell adds res[l][off + i * pitch + j] (dst's layout),
+// then with res_relu takes max(v, 0), NaN -> 0.
 typedef struct {
     int has_scale, clamp;
     float scale, bias, cmin, cmax;
     const float *lane_scale, *lane_bias;
+    const float *const *res;
+    int res_relu;
 } cedge_wino_epi;
 // wino_out: Y = A^T M A (point xi's nr lanes at m + xi * xs) with the epilogue; lane l < nt stores the first
 // rows[l] x cols[l] cells of its 4x4 tile at dst[l] + off, rows `pitch` apart. `stage`: 16 * nr floats.
@@ -221,7 +225,7 @@ void cedge_wino_pack(const cedge_isa *isa, int mode, const float *w, int k, int 
 // The conv, epilogue included; upacked NULL transforms the weights on this call.
 void cedge_wino_conv(const cedge_isa *isa, int mode, const cedge_conv_desc *d, const cedge_geom3 *g,
                      const float *x, const float *w, const float *upacked, const float *scale, const float *shift,
-                     float *y);
+                     const cedge_conv_residual *res, float *y);
 
 // ---- pixel-rows GEMM for strided convolutions --------------------------------------------------------------
 // 1 when this conv takes it on `isa` (groups 1, 1-d or 2-d, strided along the width); see conv_pixel_rows_fp32.c.

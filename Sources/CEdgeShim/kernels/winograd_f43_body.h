@@ -100,7 +100,15 @@ WINO_ATTR __attribute__((unused)) static void WINO_NAME(wino_out)(int nr, int nt
     }
     for (int l = 0; l < nt; l++) {
         float *yt = dst[l] + off;
+        const float *rt = e->res ? e->res[l] + off : NULL;
         for (int i = 0; i < rows[l]; i++)
-            for (int j = 0; j < cols[l]; j++) yt[(size_t)i * pitch + j] = stage[(size_t)(i * 4 + j) * nr + l];
+            for (int j = 0; j < cols[l]; j++) {
+                float v = stage[(size_t)(i * 4 + j) * nr + l];
+                if (rt) {
+                    v += rt[(size_t)i * pitch + j];
+                    if (e->res_relu) v = v > 0 ? v : 0.0f;
+                }
+                yt[(size_t)i * pitch + j] = v;
+            }
     }
 }

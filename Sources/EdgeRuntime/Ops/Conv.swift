@@ -161,4 +161,17 @@ struct ConvWeights {
             cedge_conv_f32_affine_packed(&d, x, w.assumingMemoryBound(to: Float.self), packed?.pointer, scale, shift, y)
         }
     }
+
+    /// The same with a residual join in the epilogue (cedge_conv_residual).
+    func run(_ d: inout cedge_conv_desc, _ x: UnsafeMutablePointer<Float>, _ w: UnsafeMutableRawPointer,
+             _ scale: UnsafePointer<Float>?, _ shift: UnsafePointer<Float>?, residual: inout cedge_conv_residual,
+             _ y: UnsafeMutablePointer<Float>) {
+        if half {
+            cedge_conv_f16w_affine_packed_res(&d, x, w.assumingMemoryBound(to: UInt16.self), packed?.pointer, scale,
+                                              shift, &residual, y)
+        } else {
+            cedge_conv_f32_affine_packed_res(&d, x, w.assumingMemoryBound(to: Float.self), packed?.pointer, scale, shift,
+                                             &residual, y)
+        }
+    }
 }

@@ -87,6 +87,7 @@ enum FusedConv {
 
     static func build(_ ctx: OpContext) throws(ModelLoadError) -> OpBuild {
         let plan = try FusedConvPlan(ctx)
+        if ctx.has(Slot.residual) { return try residualBuild(ctx, plan) }
         return OpBuild(.float32, plan.outShape) { i, o in
             let xp = i[Slot.x]!.f32, wp = i[Slot.w]!.data, yp = o[0].f32
             var d = plan.desc
@@ -97,6 +98,48 @@ enum FusedConv {
             return {
                 fold.refresh()
                 plan.weights.run(&d, xp, wp, fold.scale, fold.shift, yp)
+            }
+        }
+    }
+
+    /// The conv with a residual Add [-> Relu] joined (FloatFusion): a residual of the conv output's shape goes
+    /// to the kernel's epilogue; one that broadcasts (a per-channel term, say) is added in a pass after it, and
+    /// one the conv output broadcasts into (the Add's output larger than the conv's) through a buffer of its own.
+    static func residualBuild(_ ctx: OpContext, _ plan: FusedConvPlan) throws(ModelLoadError) -> OpBuild {
+        let r = try ctx.input(Slot.residual)
+        if r.type != .float32 { throw ctx.unsupported("a residual Add of a \(r.type.name) tensor to a float32 conv") }
+        let relu = ctx.node.int(FloatFusion.residualReluAttribute, default: 0) == 1
+        guard let out = broadcastShapes([plan.outShape, r.shape]) else {
+            throw ctx.shapeError("the residual Add's shapes \(describeShape(plan.outShape)) and \(describeShape(r.shape)) do not broadcast")
+        }
+        let join = BroadcastPlan(operands: [plan.outShape, r.shape], out: out)
+        let inKernel = r.shape == plan.outShape
+        return OpBuild(.float32, out) { i, o in
+            let xp = i[Slot.x]!.f32, wp = i[Slot.w]!.data, rp = i[Slot.residual]!.f32, yp = o[0].f32
+            var d = plan.desc
+            let fold = plan.fold(i)
+            let scale = fold.map { UnsafePointer($0.scale) }, shift = fold.map { UnsafePointer($0.shift) } ?? plan.bias(i)
+            if inKernel {
+                var res = cedge_conv_residual(r: rp, relu: relu ? 1 : 0)
+                return {
+                    fold?.refresh()
+                    plan.weights.run(&d, xp, wp, scale, shift, residual: &res, yp)
+                }
+            }
+            // The conv's output in y itself when it is the Add's full shape, else in a buffer of its own.
+            let own = out == plan.outShape ? nil : TensorBuffer(byteCount: shapeCount(plan.outShape) * 4)
+            let cp = own.map { $0.pointer.assumingMemoryBound(to: Float.self) } ?? yp
+            return {
+                // The kernel owns the buffer: it must live as long as the kernel, not this build.
+                withExtendedLifetime(own) {
+                    fold?.refresh()
+                    plan.weights.run(&d, xp, wp, scale, shift, cp)
+                    if relu {
+                        broadcastBinary(cp, rp, yp, join) { let v = $0 + $1; return v > 0 ? v : 0 }
+                    } else {
+                        broadcastBinary(cp, rp, yp, join) { $0 + $1 }
+                    }
+                }
             }
         }
     }

@@ -69,19 +69,32 @@ AVX512 void cedge_wino_in_avx512(int nr, const float *const *src, size_t off, si
     }
 }
 
+// One stored chunk (4 cells of a tile row) with the residual join: + the residual's cells (the lanes of `m`),
+// then the Relu's max(v, 0), which gives its second operand 0 for NaN as cedge_add_relu_f32 does.
+AVX512 static inline __attribute__((always_inline)) __m128 join(__m128 v, int res, const float *r, __mmask8 m,
+                                                                int relu) {
+    if (!res) return v;
+    v = _mm_add_ps(v, _mm_maskz_loadu_ps(m, r));
+    return relu ? _mm_max_ps(v, _mm_setzero_ps()) : v;
+}
+
 AVX512 void cedge_wino_out_avx512(int nr, int nt, const float *m, size_t xs, const cedge_wino_epi *e,
                                   float *const *dst, size_t off, size_t pitch, const unsigned char *rows,
                                   const unsigned char *cols, float *stage) {
     (void)stage;
     const __m512 vs1 = _mm512_set1_ps(e->scale), vb1 = _mm512_set1_ps(e->bias);
     const __m512 vmin = _mm512_set1_ps(e->cmin), vmax = _mm512_set1_ps(e->cmax);
-    const int has_scale = e->has_scale, clamp = e->clamp;
+    const int has_scale = e->has_scale, clamp = e->clamp, res = e->res != NULL, relu = e->res_relu;
     for (int l = 0; l < nr && l < nt; l += 16) {
         // Whole 4x4 tiles in all 16 lanes (every tile of a 28x28 layer): unconditional stores.
         int full = l + 16 <= nt;
         for (int k = 0; k < 16 && full; k++) full = rows[l + k] == 4 && cols[l + k] == 4;
         float *p[16];
-        for (int k = 0; k < 16; k++) p[k] = dst[l + (l + k < nt ? k : 0)] + off;
+        const float *r[16];   // residual cells (dst's offsets), read only with res
+        for (int k = 0; k < 16; k++) {
+            p[k] = dst[l + (l + k < nt ? k : 0)] + off;
+            r[k] = res ? e->res[l + (l + k < nt ? k : 0)] + off : p[k];
+        }
         // Per-lane epilogue values (output channels in lanes): masked, the arrays end at lane nt.
         const __mmask16 live = nt - l >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (nt - l)) - 1u);
         const __m512 vs = e->lane_scale ? _mm512_maskz_loadu_ps(live, e->lane_scale + l) : vs1;
@@ -106,7 +119,9 @@ AVX512 void cedge_wino_out_avx512(int nr, int nt, const float *m, size_t xs, con
             const size_t row = (size_t)i * pitch;
             if (full) {
 #define STORE_CHUNK(c)                                                                                          \
-    for (int k = 0; k < 4; k++) _mm_storeu_ps(p[4 * (c) + k] + row, _mm512_extractf32x4_ps(u[k], c));
+    for (int k = 0; k < 4; k++)                                                                                 \
+        _mm_storeu_ps(p[4 * (c) + k] + row, join(_mm512_extractf32x4_ps(u[k], c), res, r[4 * (c) + k] + row,    \
+                                                 0xF, relu));
                 STORE_CHUNK(0)
                 STORE_CHUNK(1)
                 STORE_CHUNK(2)
@@ -116,9 +131,10 @@ AVX512 void cedge_wino_out_avx512(int nr, int nt, const float *m, size_t xs, con
 #define STORE_CHUNK(c)                                                                                          \
     for (int k = 0; k < 4; k++) {                                                                               \
         const int lane = l + 4 * (c) + k;                                                                       \
+        const __mmask8 cm = (__mmask8)((1u << cols[lane < nt ? lane : l]) - 1u);                                \
         if (lane < nt && i < rows[lane])                                                                        \
-            _mm_mask_storeu_ps(p[4 * (c) + k] + row, (__mmask8)((1u << cols[lane]) - 1u),                       \
-                               _mm512_extractf32x4_ps(u[k], c));                                                \
+            _mm_mask_storeu_ps(p[4 * (c) + k] + row, cm,                                                         \
+                               join(_mm512_extractf32x4_ps(u[k], c), res, r[4 * (c) + k] + row, cm, relu));       \
     }
                 STORE_CHUNK(0)
                 STORE_CHUNK(1)
