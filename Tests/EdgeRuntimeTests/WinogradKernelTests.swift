@@ -24,6 +24,7 @@ extension KernelTests {
         XCTAssertEqual(winogradLayout(conv3x3(32, 32, [28, 28])), 1, "28x28: tiles in lanes")
         XCTAssertEqual(winogradLayout(conv3x3(64, 64, [14, 14], batch: 32)), 1, "14x14 batch 32")
         XCTAssertEqual(winogradLayout(conv3x3(128, 128, [7, 7])), 2, "7x7 batch 1: channels in lanes")
+        XCTAssertEqual(winogradLayout(conv3x3(32, 32, [14, 14])), 2, "14x14 batch 1: channels in lanes, two tile panels")
         XCTAssertEqual(winogradLayout(conv3x3(4, 16, [28, 28])), 0, "too few input channels")
         var strided = conv3x3(32, 32, [28, 28])
         strided.stride = [2, 2]
@@ -45,11 +46,16 @@ extension KernelTests {
             conv3x3(8, 9, [3, 5], batch: 2),
             conv3x3(9, 100, [2, 2], pad: 2),
             conv3x3(33, 33, [8, 8]),
+            // Channels in lanes with two tile panels, each its own task (14x14 at batch 1; a partial second
+            // panel, K past one panel and not a multiple of it).
+            conv3x3(32, 32, [14, 14]),
+            conv3x3(24, 40, [11, 13]),
+            conv3x3(9, 70, [9, 10]),
             // Batch 1, several blocks starting inside a tile row (each pads its own rows on 2 threads).
             conv3x3(16, 8, [40, 44]),
             conv3x3(12, 10, [30, 27], pad: 2),
         ]
-        cases[14].padEnd = [0, 1]
+        cases[17].padEnd = [0, 1]
         cases[0].clampMin = 0
         cases[3].clampMin = -0.5; cases[3].clampMax = 0.75
         cases[6].clampMin = 0
@@ -85,7 +91,8 @@ extension KernelTests {
     /// transformed per call and packed once.
     func testWinogradAffineEpilogue() {
         var rng = KernelRNG(seed: 0xAFF2)
-        var cases = [conv3x3(16, 24, [12, 12], batch: 2), conv3x3(64, 40, [7, 7]), conv3x3(32, 32, [28, 28])]
+        var cases = [conv3x3(16, 24, [12, 12], batch: 2), conv3x3(64, 40, [7, 7]), conv3x3(32, 32, [28, 28]),
+                     conv3x3(32, 48, [14, 14])]
         for i in cases.indices { cases[i].bias = false; cases[i].clampMin = 0 }
         for (i, c) in cases.enumerated() {
             let n = c.outChannels

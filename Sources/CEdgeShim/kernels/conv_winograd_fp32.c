@@ -7,9 +7,10 @@
 //   point's transformed weights (MR-row A panels), and MR output channels at a time are transformed back,
 //   with the conv epilogue, and scattered into y. A block's data stays in L2; blocks are tasks for the pool
 //   (with fewer blocks than threads, a block's input transform and its output channels are each split).
-// - output channels in lanes (CEDGE_WINO_CHANNELS, at most MR tiles: a 7x7 layer at batch 1 has 4): the few
-//   tiles are the micro-kernel's rows (A) and the transformed weights its NR-lane B panels, so no lane is
-//   spent on tiles that do not exist; panels of NR output channels are the pool's tasks.
+// - output channels in lanes (CEDGE_WINO_CHANNELS, at most 2 MR tiles: a 7x7 layer at batch 1 has 4, a 14x14
+//   one 16): the few tiles are the micro-kernel's rows (A) and the transformed weights its NR-lane B panels, so
+//   no lane is spent on tiles that do not exist; panels of NR output channels are the pool's tasks (with two
+//   panels of tiles, each panel is a task that transforms its own tiles).
 #include <string.h>
 
 #include "kernels_internal.h"
@@ -47,7 +48,9 @@ int cedge_wino_plan(const cedge_isa *isa, const cedge_conv_desc *d, const cedge_
     const int tiles = d->batch * ceil_div(g->out[1], WINO_T) * ceil_div(g->out[2], WINO_T);
     const int span = (g->out[1] - 1) * (g->out[2] + 2) + g->out[2];
     const double direct = 9.0 * d->batch * (double)ceil_div(span, isa->nr) * isa->nr;
-    if (tiles <= isa->mr) return 2.0 * WINO_XI * tiles < direct ? CEDGE_WINO_CHANNELS : 0;
+    // Up to two row panels of tiles (a 14x14 layer at batch 1 has 16): channels in lanes too, each panel's
+    // tiles a task of their own (no transformed input crosses to the other core).
+    if (tiles <= 2 * isa->mr) return 2.0 * WINO_XI * tiles < direct ? CEDGE_WINO_CHANNELS : 0;
     int nblocks, per;
     plan_blocks(tiles, isa->nr, &nblocks, &per);
     const double wino = 2.0 * WINO_XI * (double)(nblocks - 1) * lane_cols(per, isa->nr) +
@@ -102,7 +105,7 @@ typedef struct {
     const float *res;  // residual join (y's layout) or NULL
     int res_relu;
     int C, K, KP, TH, TW, tiles, PH, PW, per_block, clamp;
-    int ksplit;        // tiles in lanes, fewer blocks than threads: parts each block's work is split into
+    int ksplit;        // fewer blocks (tile panels) than threads: parts each one's work is split into
     float cmin, cmax;
     // Channels in lanes: the tiles' transformed input (per point, C k-steps of MR lanes) and the products
     // (per point, one row of KQ * NR channels per tile). Tiles in lanes, split blocks: the blocks' panels.
@@ -244,16 +247,18 @@ static void wino_split_out_task(void *vctx, int task, int tid) {
               split_v(c, blk));
 }
 
-// Channels in lanes, output channels [jp * NR, +NR): the 36 products, then each tile's outputs.
-static void wino_channels_task(void *vctx, int jp, int tid) {
-    const wino_ctx *c = vctx;
+// Channels in lanes, output channels [jp * NR, +NR) of tile panel g (tiles g * MR ...): the 36 products of its
+// transformed input v (per point, C k-steps of MR lanes, vs apart) into mt (per point, one row of KQ * NR
+// channels per tile, mts apart), then each tile's outputs.
+static void chan_out(const wino_ctx *c, int g, int jp, int tid, const float *v, size_t vs, float *mt) {
     const cedge_isa *isa = c->isa;
-    const int NR = isa->nr, k0 = jp * NR, n = imin(NR, c->K - k0), T = c->tiles;
+    const int NR = isa->nr, MR = isa->mr, k0 = jp * NR, n = imin(NR, c->K - k0), t0 = g * MR;
+    const int T = imin(MR, c->tiles - t0);
     const size_t OHW = (size_t)c->g->out[1] * c->g->out[2], pitch = (size_t)c->KQ * NR;
     const cedge_ukp plain = {0, 0.0f, NULL, 0, 0.0f, 0.0f, NULL};
     for (int xi = 0; xi < WINO_XI; xi++)
-        isa->ukernel(T, n, c->C, c->v + xi * c->vs, c->u + ((size_t)xi * c->KQ + jp) * c->C * NR,
-                     c->mt + xi * c->mts + k0, pitch, &plain);
+        isa->ukernel(T, n, c->C, v + xi * vs, c->u + ((size_t)xi * c->KQ + jp) * c->C * NR, mt + xi * c->mts + k0,
+                     pitch, &plain);
     float *stage = cedge_scratch(tid, CEDGE_SCR_AUX, (size_t)WINO_T * WINO_T * NR);
     float *dst[64];
     const float *res[64];
@@ -264,32 +269,37 @@ static void wino_channels_task(void *vctx, int jp, int tid) {
     for (int t = 0; t < T; t++) {
         size_t off;
         unsigned char r, q;
-        tile_at(c, t, NULL, &off, &r, &q);
+        tile_at(c, t0 + t, NULL, &off, &r, &q);
         for (int l = 0; l < NR; l++) {
             dst[l] = c->y + off + (size_t)(k0 + imin(l, n - 1)) * OHW;
             res[l] = c->res ? c->res + off + (size_t)(k0 + imin(l, n - 1)) * OHW : NULL;
             rows[l] = r;
             cols[l] = q;
         }
-        isa->wino_out(NR, n, c->mt + t * pitch + k0, c->mts, &e, dst, 0, (size_t)c->g->out[2], rows, cols, stage);
+        isa->wino_out(NR, n, mt + t * pitch + k0, c->mts, &e, dst, 0, (size_t)c->g->out[2], rows, cols, stage);
     }
+}
+
+static void wino_channels_task(void *vctx, int jp, int tid) {
+    const wino_ctx *c = vctx;
+    chan_out(c, 0, jp, tid, c->v, c->vs, c->mt);
 }
 
 #define CHAN_LANES 16    // wino_in's lane count in the channels-in-lanes layout: a multiple of every ISA's WL
 #define CHAN_PER_TASK 16
 
-// Channels in lanes: transforms input channels [16 * task, +16) of the (at most MR) tiles. One wino_in call
+// Channels in lanes: transforms input channels [c0, c1) of tile panel `panel` (tiles panel * MR, at most MR of
+// them) into v (per point, C k-steps of MR lanes, vs apart). One wino_in call
 // takes G = 16 / MR channels (2 with MR 8 or 6): lane l is tile l % MR of channel l / MR, so the call writes
 // those channels' MR-float rows side by side. (One channel a call left 12 of 16 lanes repeating the 4 tiles
 // of a 7x7 layer: the transform was a quarter of that layer's time.) Lanes past G * MR spill into the next
-// channels, which are written after them; the calls whose lanes would reach past the task's last channel go
-// through `stage` instead, so tasks never write each other's channels. (Only the last one did: on AVX2 the one
+// channels, which are written after them; the calls whose lanes would reach past c1 go through `stage`
+// instead, so tasks never write each other's channels. (Only the last one did: on AVX2 the one
 // before it spilled 4 floats into the next task's first channel, a race that 2-thread tests caught now and
 // then.)
-static void wino_chan_in_task(void *vctx, int task, int tid) {
-    const wino_ctx *c = vctx;
+static void chan_in(const wino_ctx *c, int panel, int c0, int c1, int tid, float *v, size_t vs) {
     const cedge_isa *isa = c->isa;
-    const int MR = isa->mr, G = CHAN_LANES / MR, c0 = task * CHAN_PER_TASK, c1 = imin(c->C, c0 + CHAN_PER_TASK);
+    const int MR = isa->mr, G = CHAN_LANES / MR;
     const size_t plane = (size_t)c->PH * c->PW;
     float *stage = cedge_scratch(tid, CEDGE_SCR_AUX, (size_t)WINO_XI * CHAN_LANES * 2);
     float *last = stage + (size_t)WINO_XI * CHAN_LANES;
@@ -300,29 +310,54 @@ static void wino_chan_in_task(void *vctx, int task, int tid) {
             const int g = l / MR < n ? l / MR : 0;
             size_t off;
             unsigned char r, q;
-            tile_at(c, imin(l % MR, c->tiles - 1), &srcs[n - 1][l], &off, &r, &q);
+            tile_at(c, imin(panel * MR + l % MR, c->tiles - 1), &srcs[n - 1][l], &off, &r, &q);
             srcs[n - 1][l] += (size_t)g * plane;
         }
-    float *v = (float *)c->v;
     for (int ch = c0; ch < c1; ch += G) {
         const int n = imin(G, c1 - ch);
         if (ch * MR + CHAN_LANES <= c1 * MR) {
-            isa->wino_in(CHAN_LANES, srcs[n - 1], (size_t)ch * plane, (size_t)c->PW, stage, v + (size_t)ch * MR, c->vs);
+            isa->wino_in(CHAN_LANES, srcs[n - 1], (size_t)ch * plane, (size_t)c->PW, stage, v + (size_t)ch * MR, vs);
             continue;
         }
         isa->wino_in(CHAN_LANES, srcs[n - 1], (size_t)ch * plane, (size_t)c->PW, stage, last, CHAN_LANES);
         for (int xi = 0; xi < WINO_XI; xi++)
-            memcpy(v + xi * c->vs + (size_t)ch * MR, last + (size_t)xi * CHAN_LANES, (size_t)n * MR * sizeof(float));
+            memcpy(v + xi * vs + (size_t)ch * MR, last + (size_t)xi * CHAN_LANES, (size_t)n * MR * sizeof(float));
     }
 }
 
+static void wino_chan_in_task(void *vctx, int task, int tid) {
+    const wino_ctx *c = vctx;
+    chan_in(c, 0, task * CHAN_PER_TASK, imin(c->C, (task + 1) * CHAN_PER_TASK), tid, (float *)c->v, c->vs);
+}
+
+// Channels in lanes, two tile panels: task (panel g, part) transforms g's tiles itself, into its own scratch, then
+// computes its part of the output-channel panels. Parts (more threads than panels) repeat the transform.
+static void wino_group_task(void *vctx, int task, int tid) {
+    const wino_ctx *c = vctx;
+    const int g = task / c->ksplit, part = task % c->ksplit;
+    float *v = cedge_scratch(tid, CEDGE_SCR_WINO_V, WINO_XI * c->vs);
+    float *mt = cedge_scratch(tid, CEDGE_SCR_WINO_M, WINO_XI * c->mts);
+    // Channels past K (last panel) are computed from whatever the rows hold: keep them finite.
+    if (c->K % c->isa->nr) memset(mt, 0, WINO_XI * c->mts * sizeof(float));
+    chan_in(c, g, 0, c->C, tid, v, c->vs);
+    for (int jp = (int)((long)part * c->KQ / c->ksplit); jp < (int)((long)(part + 1) * c->KQ / c->ksplit); jp++)
+        chan_out(c, g, jp, tid, v, c->vs, mt);
+}
+
 // Channels in lanes: the tiles' input transform, then the output-channel panels, both on the pool.
-static void wino_channels(wino_ctx *c) {
+static void wino_channels(wino_ctx *c, int width) {
     const cedge_isa *isa = c->isa;
     const int NR = isa->nr;
     c->vs = (size_t)c->C * isa->mr + CHAN_LANES;
-    c->v = cedge_scratch(0, CEDGE_SCR_WINO_V, WINO_XI * c->vs);
     c->KQ = ceil_div(c->K, NR);
+    const int panels = ceil_div(c->tiles, isa->mr);
+    if (panels > 1) {
+        c->mts = (size_t)isa->mr * c->KQ * NR + 16;
+        c->ksplit = imin(c->KQ, ceil_div(width, panels));
+        cedge_parallel_for(panels * c->ksplit, wino_group_task, c);
+        return;
+    }
+    c->v = cedge_scratch(0, CEDGE_SCR_WINO_V, WINO_XI * c->vs);
     c->mts = (size_t)c->tiles * c->KQ * NR + 16;
     c->mt = cedge_scratch(0, CEDGE_SCR_WINO_M, WINO_XI * c->mts);
     // Channels past K (last panel) are computed from whatever the rows hold: keep them finite.
@@ -382,7 +417,7 @@ void cedge_wino_conv(const cedge_isa *isa, int mode, const cedge_conv_desc *d, c
         cedge_parallel_copy(d->batch * c.C, wino_pad_task, &c, padded);
     }
     if (mode == CEDGE_WINO_CHANNELS) {
-        wino_channels(&c);
+        wino_channels(&c, width);
         return;
     }
     c.ksplit = nblocks < width ? imin(imin(c.KP, c.C), ceil_div(width, nblocks)) : 1;
