@@ -5,26 +5,38 @@ import CEdgeShim
 import XCTest
 
 extension KernelTests {
+    /// Random input and weights for `c`, drawn from rng in that order.
+    func convOperands(_ c: ConvCase, _ rng: inout KernelRNG) -> (x: [Float], w: [Float]) {
+        let g = kGeom(c.desc(transpose: false))
+        let x = rng.floats(c.batch * c.inChannels * g.inPlane)
+        return (x, rng.floats(c.outChannels * (c.inChannels / c.groups) * g.kernelVolume))
+    }
+
+    /// The affine epilogue's reference: the naive conv's sums times scale[oc] plus shift[oc] (nil: 1 and 0),
+    /// then c's clamp, in Double and rounded once.
+    func affineReference(_ c: ConvCase, x: [Float], w: [Float], scale: [Float]?, shift: [Float]?) -> [Float] {
+        let d = c.desc(transpose: false)
+        var plain = d
+        plain.clamp_min = -.infinity
+        plain.clamp_max = .infinity
+        let plane = kGeom(d).outPlane
+        let sums = refConv(plain, x: x, w: w, bias: nil)
+        return sums.indices.map { i in
+            let oc = (i / plane) % c.outChannels
+            let v = Double(sums[i]) * Double(scale?[oc] ?? 1) + Double(shift?[oc] ?? 0)
+            return Float(min(max(v, Double(d.clamp_min)), Double(d.clamp_max)))
+        }
+    }
+
     /// scale/shift nil: passed as NULL (meaning 1 and 0). `packOn`: pack the weights once on that code path
     /// (nil: the current one) before calling, instead of letting the conv pack them.
     func runAffineConv(_ c: ConvCase, scale: [Float]?, shift: [Float]?, seed: UInt64, prepack: Bool = false,
                        packOn: String? = nil, line: UInt = #line) {
         let d = c.desc(transpose: false)
-        var plain = d
-        plain.clamp_min = -.infinity
-        plain.clamp_max = .infinity
         let g = kGeom(d)
         var rng = KernelRNG(seed: seed)
-        let x = rng.floats(c.batch * c.inChannels * g.inPlane)
-        let w = rng.floats(c.outChannels * (c.inChannels / c.groups) * g.kernelVolume)
-        let sums = refConv(plain, x: x, w: w, bias: nil)
-        var want = sums
-        for i in 0..<want.count {
-            let oc = (i / g.outPlane) % c.outChannels
-            var v = Double(sums[i]) * Double(scale?[oc] ?? 1) + Double(shift?[oc] ?? 0)
-            v = min(max(v, Double(d.clamp_min)), Double(d.clamp_max))
-            want[i] = Float(v)
-        }
+        let (x, w) = convOperands(c, &rng)
+        let want = affineReference(c, x: x, w: w, scale: scale, shift: shift)
         let count = c.batch * c.outChannels * g.outPlane
         let label = "affine conv " + c.label + " scale \(scale != nil) shift \(shift != nil) prepack \(prepack)"
         checkAllPaths(label, reference: want, line: line) {

@@ -10,23 +10,16 @@ extension KernelTests {
     /// NaN there (relu makes it 0, as the Relu op does; without relu it stays NaN).
     func runResidualConv(_ c: ConvCase, relu: Bool, seed: UInt64, nan: Int? = nil, line: UInt = #line) {
         let d = c.desc(transpose: false)
-        var plain = d
-        plain.clamp_min = -.infinity
-        plain.clamp_max = .infinity
-        let g = kGeom(d)
         var rng = KernelRNG(seed: seed)
-        let x = rng.floats(c.batch * c.inChannels * g.inPlane)
-        let w = rng.floats(c.outChannels * (c.inChannels / c.groups) * g.kernelVolume)
+        let (x, w) = convOperands(c, &rng)
         let scale = (0..<c.outChannels).map { _ in (rng.bool() ? -1 : 1) * (0.25 + 2 * abs(rng.float())) }
         let shift = rng.floats(c.outChannels)
-        let count = c.batch * c.outChannels * g.outPlane
+        let count = c.batch * c.outChannels * kGeom(d).outPlane
         var r = rng.floats(count).map { 2 * $0 }
         if let nan { r[nan] = .nan }
-        let sums = refConv(plain, x: x, w: w, bias: nil)
-        var want = sums.indices.map { i -> Float in
-            let oc = (i / g.outPlane) % c.outChannels
-            let v = min(max(Double(sums[i]) * Double(scale[oc]) + Double(shift[oc]), Double(d.clamp_min)), Double(d.clamp_max))
-            let s = Double(Float(v)) + Double(r[i])
+        let affine = affineReference(c, x: x, w: w, scale: scale, shift: shift)
+        var want = affine.indices.map { i -> Float in
+            let s = Double(affine[i]) + Double(r[i])
             return relu ? Float(s > 0 ? s : 0) : Float(s)
         }
         let label = "residual conv " + c.label + " relu \(relu)"

@@ -66,18 +66,7 @@ extension KernelTests {
         func scales(_ n: Int) -> [Float] { (0..<n).map { _ in (rng.bool() ? -1 : 1) * (0.25 + 2 * abs(rng.float())) } }
         let sa = scales(a.outChannels), ha = rng.floats(a.outChannels)
         let sb = scales(b.outChannels), hb = rng.floats(b.outChannels)
-        func reference(_ c: ConvCase, _ d: cedge_conv_desc, _ w: [Float], _ s: [Float], _ h: [Float], _ plane: Int) -> [Float] {
-            var plain = d
-            plain.clamp_min = -.infinity
-            plain.clamp_max = .infinity
-            let sums = refConv(plain, x: x, w: w, bias: nil)
-            return sums.indices.map { i in
-                let oc = (i / plane) % c.outChannels
-                let v = Double(sums[i]) * Double(s[oc]) + Double(h[oc])
-                return Float(min(max(v, Double(d.clamp_min)), Double(d.clamp_max)))
-            }
-        }
-        let want = reference(a, da, wa, sa, ha, ga.outPlane) + reference(b, db, wb, sb, hb, gb.outPlane)
+        let want = affineReference(a, x: x, w: wa, scale: sa, shift: ha) + affineReference(b, x: x, w: wb, scale: sb, shift: hb)
         let na = a.batch * a.outChannels * ga.outPlane, nb = b.batch * b.outChannels * gb.outPlane
         func packed(_ d: cedge_conv_desc, _ w: [Float]) -> [UInt8] {
             guard prepack else { return [] }

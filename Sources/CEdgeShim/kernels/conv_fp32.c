@@ -863,16 +863,15 @@ static void conv_run(const cedge_conv_desc *d, const float *x, const float *w, c
 }
 
 // conv_run's code paths: 1 when the path joined res in its epilogue (Winograd), else 0.
-static int conv_paths(const cedge_conv_desc *d, const cedge_geom3 *gp, const float *x, const float *w,
+static int conv_paths(const cedge_conv_desc *d, const cedge_geom3 *g, const float *x, const float *w,
                       const uint16_t *w16, const void *packed, const float *scale, const float *shift,
                       const cedge_conv_residual *res, float *y) {
-    const cedge_geom3 g = *gp;
     const cedge_isa *isa = cedge_active_isa();
     const int groups = d->groups > 0 ? d->groups : 1;
     const int icg = d->in_channels / groups, ocg = d->out_channels / groups;
-    const size_t wcount = (size_t)d->out_channels * icg * g.ker_vol;
+    const size_t wcount = (size_t)d->out_channels * icg * g->ker_vol;
     if (!isa) {
-        conv_portable(d, &g, x, plain_weights(w, w16, wcount), scale, shift, y);
+        conv_portable(d, g, x, plain_weights(w, w16, wcount), scale, shift, y);
         return 0;
     }
     const int clamp = cedge_clamp_active(d->clamp_min, d->clamp_max);
@@ -883,7 +882,7 @@ static int conv_paths(const cedge_conv_desc *d, const cedge_geom3 *gp, const flo
     const uint16_t *apacked16 = pack_data && h->half && !h->rows ? pack_data : NULL;
 
     // Strided convs: output pixels as the GEMM rows (binary16 panels widened here, in one pass).
-    if (cedge_rows_plan(isa, d, &g)) {
+    if (cedge_rows_plan(isa, d, g)) {
         const float *bp = pack_fits && h->rows ? pack_data : NULL;
         if (bp && h->half) {
             const size_t n = cedge_rows_packed_floats(isa, h->m, h->k);
@@ -891,7 +890,7 @@ static int conv_paths(const cedge_conv_desc *d, const cedge_geom3 *gp, const flo
             cedge_half_to_float_n(n, (const uint16_t *)pack_data, wide);
             bp = wide;
         }
-        cedge_rows_conv(isa, d, &g, x, bp ? NULL : plain_weights(w, w16, wcount), bp, scale, shift, y);
+        cedge_rows_conv(isa, d, g, x, bp ? NULL : plain_weights(w, w16, wcount), bp, scale, shift, y);
         return 0;
     }
 
@@ -900,21 +899,21 @@ static int conv_paths(const cedge_conv_desc *d, const cedge_geom3 *gp, const flo
     // its inner dimension would be just the kernel volume (9), far too short for the micro-kernel. (The
     // pixel-rows GEMM measured no faster on the edge model's stem: 5.3 us against 5.0 on 1 thread.)
     if (icg == 1) {
-        conv_depthwise(isa, d, &g, x, plain_weights(w, w16, wcount), scale, shift, y);
+        conv_depthwise(isa, d, g, x, plain_weights(w, w16, wcount), scale, shift, y);
         return 0;
     }
 
-    const int K = icg * (int)g.ker_vol;
-    const int P = (int)g.out_plane;
+    const int K = icg * (int)g->ker_vol;
+    const int P = (int)g->out_plane;
     // The GEMM paths below read binary16 panels when there are some; otherwise fp32 weights.
     if (!apacked16) w = plain_weights(w, w16, wcount);
     if (P == 1) {
         // One output cell (classifier-style convs): gather its im2col column, then dot products per channel.
         float *col = cedge_scratch(0, CEDGE_SCR_SHARED, (size_t)K);
-        cedge_bsrc src = {pack_im2col, NULL, 0, 0, &g, NULL};
+        cedge_bsrc src = {pack_im2col, NULL, 0, 0, g, NULL};
         for (int n = 0; n < d->batch; n++)
             for (int grp = 0; grp < groups; grp++) {
-                src.b = x + ((size_t)n * d->in_channels + (size_t)grp * icg) * g.in_plane;
+                src.b = x + ((size_t)n * d->in_channels + (size_t)grp * icg) * g->in_plane;
                 pack_im2col(&src, 0, K, 0, 1, 1, col);
                 dotconv_ctx c = {isa, w + (size_t)grp * ocg * K, col, scale ? scale + (size_t)grp * ocg : NULL,
                                  shift ? shift + (size_t)grp * ocg : NULL,
@@ -928,21 +927,21 @@ static int conv_paths(const cedge_conv_desc *d, const cedge_geom3 *gp, const flo
         return 0;
     }
 
-    const int wino = w16 ? 0 : cedge_wino_plan(isa, d, &g);
+    const int wino = w16 ? 0 : cedge_wino_plan(isa, d, g);
     if (wino) {
-        cedge_wino_conv(isa, wino, d, &g, x, w, pack_fits && h->wino == wino ? (const float *)pack_data : NULL, scale,
+        cedge_wino_conv(isa, wino, d, g, x, w, pack_fits && h->wino == wino ? (const float *)pack_data : NULL, scale,
                         shift, res, y);
         return 1;
     }
 
     int pointwise = 1;
     for (int i = 0; i < 3; i++)
-        if (g.ker[i] != 1 || g.str[i] != 1 || g.pad[i] != 0 || g.out[i] != g.in[i]) pointwise = 0;
+        if (g->ker[i] != 1 || g->str[i] != 1 || g->pad[i] != 0 || g->out[i] != g->in[i]) pointwise = 0;
     if (!pointwise) {
         phase_ctx pc;
         size_t span;
-        if (shifted_plan(&g, &pc, &span)) {
-            conv_shifted(isa, d, &g, &pc, span, x, w, apacked, apacked16, scale, shift, y);
+        if (shifted_plan(g, &pc, &span)) {
+            conv_shifted(isa, d, g, &pc, span, x, w, apacked, apacked16, scale, shift, y);
             return 0;
         }
     }
@@ -953,7 +952,7 @@ static int conv_paths(const cedge_conv_desc *d, const cedge_geom3 *gp, const flo
     for (int n = 0; n < d->batch; n++)
         for (int grp = 0; grp < groups; grp++) {
             cedge_gemm_problem *p = &probs[n * groups + grp];
-            const float *xg = x + ((size_t)n * d->in_channels + (size_t)grp * icg) * g.in_plane;
+            const float *xg = x + ((size_t)n * d->in_channels + (size_t)grp * icg) * g->in_plane;
             p->m = ocg;
             p->n = P;
             p->k = K;
@@ -963,18 +962,18 @@ static int conv_paths(const cedge_conv_desc *d, const cedge_geom3 *gp, const flo
             p->alpha = 1.0f;
             if (pointwise) {
                 // 1x1, stride 1, no pad: the input planes already are the B matrix.
-                cedge_bsrc_matrix(&p->b, xg, g.in_plane, 0);
+                cedge_bsrc_matrix(&p->b, xg, g->in_plane, 0);
             } else {
                 p->b.pack = pack_im2col;
                 p->b.b = xg;
                 p->b.ldb = 0;
                 p->b.trans = 0;
-                p->b.ctx = &g;
+                p->b.ctx = g;
                 p->b.koff = NULL;
             }
             p->beta = 0.0f;
-            p->c = y + ((size_t)n * d->out_channels + (size_t)grp * ocg) * g.out_plane;
-            p->ldc = g.out_plane;
+            p->c = y + ((size_t)n * d->out_channels + (size_t)grp * ocg) * g->out_plane;
+            p->ldc = g->out_plane;
             p->bias = shift ? shift + (size_t)grp * ocg : NULL;
             p->scale = scale ? scale + (size_t)grp * ocg : NULL;
             p->apacked = apacked;
