@@ -30,8 +30,10 @@ final class KernelTests: XCTestCase {
         for path in KernelTests.paths {
             XCTAssertEqual(cedge_kernel_select(path), 0, "select \(path)", file: file, line: line)
             cedge_set_threads(1)
+            cedge_scratch_poison()
             let one = body()
             cedge_set_threads(2)
+            cedge_scratch_poison()
             let two = body()
             if one != two && !(zip(one, two).allSatisfy { $0 == $1 || ($0.isNaN && $1.isNaN) }) {
                 let (e, at) = kernelMismatch(two, one)

@@ -10,6 +10,9 @@
 // Worker threads used by every kernel (default: all online cores). n < 1 means all cores.
 void cedge_set_threads(int n);
 int cedge_get_threads(void);
+// Fills every kernel scratch buffer with NaN, for tests: run between two calls, it shows a kernel that reads
+// scratch it did not write in the second call (a skipped padded copy would otherwise read the first's).
+void cedge_scratch_poison(void);
 // Name of the code path the dispatcher chose ("avx2-fma", "neon", "portable").
 const char *cedge_kernel_isa(void);
 // Forces the portable path (tests compare the fast path against it). 1 = portable only, 0 = back to the best

@@ -77,18 +77,17 @@ void cedge_pad_rows(const cedge_geom3 *g, const float *src, int channels, float 
                     int PW) {
     const int IH = g->in[1], IW = g->in[2], ph = g->pad[1], pw = g->pad[2];
     const int nw = imin(IW, PW - pw);   // > 0 only when pw < PW
-    for (int ch = 0; ch < channels; ch++)
-        for (int r = 0; r < rows; r++) {
-            float *d = dst + (size_t)ch * plane + (size_t)r * PW;
-            const int ih = row0 + r - ph;
-            if (ih < 0 || ih >= IH || nw <= 0) {
-                memset(d, 0, (size_t)PW * sizeof(float));
-                continue;
-            }
-            memset(d, 0, (size_t)pw * sizeof(float));
-            memcpy(d + pw, src + (size_t)ch * g->in_plane + (size_t)ih * IW, (size_t)nw * sizeof(float));
-            memset(d + pw + nw, 0, (size_t)(PW - pw - nw) * sizeof(float));
-        }
+    // Zero each channel's rows in one call, then copy the input's cells in: three calls a row (border, cells,
+    // border) cost more than the copying at these row lengths.
+    const int r0 = imax(0, ph - row0), r1 = imin(rows, IH + ph - row0);
+    for (int ch = 0; ch < channels; ch++) {
+        float *d = dst + (size_t)ch * plane;
+        memset(d, 0, (size_t)rows * PW * sizeof(float));
+        if (nw <= 0) continue;
+        const float *s = src + (size_t)ch * g->in_plane;
+        for (int r = r0; r < r1; r++)
+            memcpy(d + (size_t)r * PW + pw, s + (size_t)(row0 + r - ph) * IW, (size_t)nw * sizeof(float));
+    }
 }
 
 static inline float clampf(float v, float lo, float hi) {
@@ -632,10 +631,11 @@ static void conv_depthwise(const cedge_isa *isa, const cedge_conv_desc *d, const
         c.P[1] = g->in[1];
         c.P[2] = g->in[2];
     }
-    // Few input planes for the threads (a one-channel stem at batch 1 was a single task, the other thread idle):
-    // their output planes are shared out too, each part padding its own copy of the small input plane.
+    // Fewer input planes than threads (a one-channel stem at batch 1 was a single task, the other thread idle):
+    // their output planes are shared out too, one part per thread, since each part pads its own copy of the
+    // input plane (4 parts a thread padded the stem's plane 4 times: its 2 threads took 0.84 of 1 thread's time).
     const int planes = d->batch * d->in_channels, width = cedge_pool_width();
-    if (width > 1 && planes < 4 * width) c.parts = imin(c.mult, ceil_div(4 * width, planes));
+    if (width > 1 && planes < width) c.parts = imin(c.mult, ceil_div(width, planes));
     cedge_parallel_for(planes * c.parts, dw_task, &c);
 }
 

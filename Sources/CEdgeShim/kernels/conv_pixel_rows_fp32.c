@@ -13,6 +13,8 @@ static inline int imin(int a, int b) { return a < b ? a : b; }
 static inline int imax(int a, int b) { return a > b ? a : b; }
 static inline int ceil_div(int a, int b) { return (a + b - 1) / b; }
 
+#define PREP_PIECE_FLOATS 2048
+
 int cedge_rows_plan(const cedge_isa *isa, const cedge_conv_desc *d, const cedge_geom3 *g) {
     const int groups = d->groups > 0 ? d->groups : 1;
     if (!isa || !isa->ukernel_rows || groups != 1 || d->in_channels < 2 || d->out_channels < 1 || d->batch < 1)
@@ -60,6 +62,8 @@ typedef struct {
     int PH, PW;
     size_t plane;   // xp's plane
     int own;        // batch 1 on the pool: each task pads the rows it reads itself (xp, koff unused)
+    cedge_shared_prep *prep;   // tasks that share xp pad it together first (pieces of planes_per planes)
+    int nplanes, planes_per;
 } rows_ctx;
 
 // Tap k's offset from a pixel's window origin, in padded planes `plane` floats apart, rows PW apart; a
@@ -86,6 +90,12 @@ static void pad_task(void *vctx, int plane, int tid) {
     const rows_ctx *c = vctx;
     cedge_pad_plane(c->g, c->x + (size_t)plane * c->g->in_plane, (float *)c->xp + (size_t)plane * c->plane, 1, c->PH,
                     c->PW);
+}
+
+static void pad_piece(void *vctx, int piece, int tid) {
+    const rows_ctx *c = vctx;
+    const int p1 = imin(c->nplanes, (piece + 1) * c->planes_per);
+    for (int p = piece * c->planes_per; p < p1; p++) pad_task(vctx, p, tid);
 }
 
 // Output-channel panel jp of one conv over pixel panels [q0, q1) (each up to MR pixels of one output row, the
@@ -122,6 +132,7 @@ static void rows_task(void *vctx, int task, int tid) {
     const size_t *koff = c->koff;
     size_t plane = c->plane;
     int row0 = 0;   // xp's first row, in padded rows
+    if (c->prep) cedge_shared_prep_run(c->prep, pad_piece, vctx, tid);
     if (c->own) {
         // Batch 1: panel q is in output row q / per_row. The rows these panels read, padded by this thread
         // (a serial copy before the tasks was a step of its own, and its lines then moved to the other core).
@@ -164,6 +175,7 @@ static void conv_init(const cedge_isa *isa, rows_conv *cv, const cedge_conv_desc
 // The pass over the main conv's geometry g (the shortcut, when c->nconv is 2, already in c->cv[1]).
 static void rows_run(rows_ctx *c, const cedge_conv_desc *d) {
     const cedge_isa *isa = c->isa;
+    cedge_shared_prep prep;
     const cedge_geom3 *g = c->g;
     // The extent the windows read; without pads and within the input, the taps read x in place.
     c->PH = (g->out[1] - 1) * g->str[1] + (g->ker[1] - 1) * g->dil[1] + 1;
@@ -185,9 +197,18 @@ static void rows_run(rows_ctx *c, const cedge_conv_desc *d) {
         c->own = 1;
     } else {
         c->plane = (size_t)c->PH * c->PW;
-        const size_t floats = (size_t)d->batch * c->C * c->plane;
+        c->nplanes = d->batch * c->C;
+        const size_t floats = (size_t)c->nplanes * c->plane;
         c->xp = cedge_scratch(0, CEDGE_SCR_SHARED, floats);
-        cedge_parallel_copy(d->batch * c->C, pad_task, c, floats);
+        if (width > 1 && KQ * c->chunks > 1) {
+            // The tasks pad it themselves, in pieces of about PREP_PIECE_FLOATS (the 7x7 stride-2 pair of the
+            // edge model at batch 1 on 2 threads: 2 us of serial copy before its two tasks).
+            c->planes_per = imax(1, (int)(PREP_PIECE_FLOATS / c->plane));
+            cedge_shared_prep_init(&prep, ceil_div(c->nplanes, c->planes_per));
+            c->prep = &prep;
+        } else {
+            cedge_parallel_copy(c->nplanes, pad_task, c, floats);
+        }
     }
     if (!c->own) {
         size_t *koff = (size_t *)(void *)cedge_scratch(0, CEDGE_SCR_KOFF, koff_floats(c));

@@ -104,7 +104,7 @@ typedef struct {
     float *y;
     const float *res;  // residual join (y's layout) or NULL
     int res_relu;
-    int C, K, KP, TH, TW, tiles, PH, PW, per_block, clamp;
+    int batch, C, K, KP, TH, TW, tiles, PH, PW, per_block, clamp;
     int ksplit;        // fewer blocks (tile panels) than threads: parts each one's work is split into
     float cmin, cmax;
     // Channels in lanes: the tiles' transformed input (per point, C k-steps of MR lanes) and the products
@@ -113,7 +113,7 @@ typedef struct {
     float *mt;
     size_t vs, mts;
     int KQ;
-    int own_rows;   // tiles in lanes: each block pads the rows it reads itself (xp unused)
+    int own_rows;   // each block (tiles in lanes) or tile panel (channels) pads the rows it reads itself (xp unused)
 } wino_ctx;
 
 // Channel plane `plane` into its zero border: input cell (h, w) at (h + pad_h, w + pad_w); cells past PH x PW
@@ -125,16 +125,20 @@ static void wino_pad_task(void *vctx, int plane, int tid) {
     cedge_pad_plane(g, c->x + (size_t)plane * g->in_plane, (float *)c->xp + (size_t)plane * c->PH * c->PW, 1, c->PH, c->PW);
 }
 
-// Lane (tile, output cell) bookkeeping of tile t: its output offset in y, its valid rows and columns, and
-// with src its input window in the shared padded planes xp.
-static void tile_at(const wino_ctx *c, int t, const float **src, size_t *dst, unsigned char *rows,
-                    unsigned char *cols) {
+// Lane (tile, output cell) bookkeeping of tile t: its output offset in y, its valid rows and columns.
+static void tile_at(const wino_ctx *c, int t, size_t *dst, unsigned char *rows, unsigned char *cols) {
     const int OH = c->g->out[1], OW = c->g->out[2], per_image = c->TH * c->TW;
     const int n = t / per_image, ty = (t % per_image) / c->TW, tx = t % c->TW;
-    if (src) *src = c->xp + (size_t)n * c->C * c->PH * c->PW + (size_t)(ty * WINO_T) * c->PW + (size_t)tx * WINO_T;
     *dst = (size_t)n * c->K * OH * OW + (size_t)(ty * WINO_T) * OW + (size_t)tx * WINO_T;
     *rows = (unsigned char)imin(WINO_T, OH - ty * WINO_T);
     *cols = (unsigned char)imin(WINO_T, OW - tx * WINO_T);
+}
+
+// Tile t's input window in its first channel's padded plane: in xp, the shared padded planes (plane floats
+// apart), or with own, a task's own padded rows of t's image (from padded row row0 on).
+static const float *tile_src(const wino_ctx *c, int t, const float *xp, size_t plane, int row0, int own) {
+    const int per_image = c->TH * c->TW, n = t / per_image, ty = (t % per_image) / c->TW, tx = t % c->TW;
+    return xp + (own ? 0 : (size_t)n * c->C * plane) + (size_t)(ty * WINO_T - row0) * c->PW + (size_t)tx * WINO_T;
 }
 
 // A block within one image pads just the rows its tiles read, on the thread that reads them (own_rows):
@@ -165,17 +169,13 @@ static size_t v_stride(const wino_ctx *c) { return (size_t)c->C * c->isa->nr + 1
 static void block_in(const wino_ctx *c, int blk, int ch0, int ch1, int tid, float *v) {
     const cedge_isa *isa = c->isa;
     const int NR = isa->nr, t0 = blk * c->per_block, nt = imin(c->per_block, c->tiles - t0);
-    const int per_image = c->TH * c->TW;
     size_t plane = (size_t)c->PH * c->PW;
     int row0 = 0;
     const float *xp = c->own_rows ? own_rows(c, t0, nt, ch0, ch1 - ch0, tid, &plane, &row0) : c->xp;
     const float *src[64];
-    for (int l = 0; l < NR; l++) {
-        const int t = t0 + imin(l, nt - 1), n = t / per_image, ty = (t % per_image) / c->TW, tx = t % c->TW;
-        // Own rows hold channels from ch0 on; the shared copy all of them.
-        src[l] = xp + (c->own_rows ? 0 : ((size_t)n * c->C + ch0) * plane) + (size_t)(ty * WINO_T - row0) * c->PW +
-                 (size_t)tx * WINO_T;
-    }
+    // Own rows hold channels from ch0 on; the shared copy all of them.
+    for (int l = 0; l < NR; l++)
+        src[l] = tile_src(c, t0 + imin(l, nt - 1), xp, plane, row0, c->own_rows) + (c->own_rows ? 0 : ch0 * plane);
     const int lanes = imin(NR, ceil_div(nt, 16) * 16);
     float *stage = cedge_scratch(tid, CEDGE_SCR_AUX, (size_t)WINO_XI * NR);
     const size_t vs = v_stride(c);
@@ -198,7 +198,7 @@ static void block_out(const wino_ctx *c, int blk, int kp0, int kp1, int tid, con
     unsigned char rows[64], cols[64];
     for (int l = 0; l < NR; l++) {
         size_t off;
-        tile_at(c, t0 + imin(l, nt - 1), NULL, &off, &rows[l], &cols[l]);
+        tile_at(c, t0 + imin(l, nt - 1), &off, &rows[l], &cols[l]);
         dst[l] = c->y + off;
         res[l] = c->res ? c->res + off : NULL;
     }
@@ -269,7 +269,7 @@ static void chan_out(const wino_ctx *c, int g, int jp, int tid, const float *v, 
     for (int t = 0; t < T; t++) {
         size_t off;
         unsigned char r, q;
-        tile_at(c, t0 + t, NULL, &off, &r, &q);
+        tile_at(c, t0 + t, &off, &r, &q);
         for (int l = 0; l < NR; l++) {
             dst[l] = c->y + off + (size_t)(k0 + imin(l, n - 1)) * OHW;
             res[l] = c->res ? c->res + off + (size_t)(k0 + imin(l, n - 1)) * OHW : NULL;
@@ -289,18 +289,18 @@ static void wino_channels_task(void *vctx, int jp, int tid) {
 #define CHAN_PER_TASK 16
 
 // Channels in lanes: transforms input channels [c0, c1) of tile panel `panel` (tiles panel * MR, at most MR of
-// them) into v (per point, C k-steps of MR lanes, vs apart). One wino_in call
-// takes G = 16 / MR channels (2 with MR 8 or 6): lane l is tile l % MR of channel l / MR, so the call writes
-// those channels' MR-float rows side by side. (One channel a call left 12 of 16 lanes repeating the 4 tiles
+// them), read from padded planes xp (as tile_src takes them), into v (per point, C k-steps of MR lanes, vs
+// apart). One wino_in call takes G = 16 / MR channels (2 with MR 8 or 6): lane l is tile l % MR of channel
+// l / MR, so the call writes those channels' MR-float rows side by side. (One channel a call left 12 of 16 lanes repeating the 4 tiles
 // of a 7x7 layer: the transform was a quarter of that layer's time.) Lanes past G * MR spill into the next
 // channels, which are written after them; the calls whose lanes would reach past c1 go through `stage`
 // instead, so tasks never write each other's channels. (Only the last one did: on AVX2 the one
 // before it spilled 4 floats into the next task's first channel, a race that 2-thread tests caught now and
 // then.)
-static void chan_in(const wino_ctx *c, int panel, int c0, int c1, int tid, float *v, size_t vs) {
+static void chan_in(const wino_ctx *c, int panel, int c0, int c1, int tid, const float *xp, size_t plane, int row0,
+                    int own, float *v, size_t vs) {
     const cedge_isa *isa = c->isa;
     const int MR = isa->mr, G = CHAN_LANES / MR;
-    const size_t plane = (size_t)c->PH * c->PW;
     float *stage = cedge_scratch(tid, CEDGE_SCR_AUX, (size_t)WINO_XI * CHAN_LANES * 2);
     float *last = stage + (size_t)WINO_XI * CHAN_LANES;
     // srcs[n - 1]: the lanes of a call that takes n channels (lanes of channels past n read channel 0's tiles).
@@ -308,10 +308,7 @@ static void chan_in(const wino_ctx *c, int panel, int c0, int c1, int tid, float
     for (int n = 1; n <= G; n++)
         for (int l = 0; l < CHAN_LANES; l++) {
             const int g = l / MR < n ? l / MR : 0;
-            size_t off;
-            unsigned char r, q;
-            tile_at(c, imin(panel * MR + l % MR, c->tiles - 1), &srcs[n - 1][l], &off, &r, &q);
-            srcs[n - 1][l] += (size_t)g * plane;
+            srcs[n - 1][l] = tile_src(c, imin(panel * MR + l % MR, c->tiles - 1), xp, plane, row0, own) + g * plane;
         }
     for (int ch = c0; ch < c1; ch += G) {
         const int n = imin(G, c1 - ch);
@@ -325,12 +322,19 @@ static void chan_in(const wino_ctx *c, int panel, int c0, int c1, int tid, float
     }
 }
 
+// One tile panel: each task pads the planes of its channels [c0, c1) into the shared copy itself (a serial
+// copy before the tasks was a step of its own at batch 1: 2 us of the 7x7 layer's 9 on 2 threads).
 static void wino_chan_in_task(void *vctx, int task, int tid) {
     const wino_ctx *c = vctx;
-    chan_in(c, 0, task * CHAN_PER_TASK, imin(c->C, (task + 1) * CHAN_PER_TASK), tid, (float *)c->v, c->vs);
+    const int c0 = task * CHAN_PER_TASK, c1 = imin(c->C, (task + 1) * CHAN_PER_TASK);
+    const size_t plane = (size_t)c->PH * c->PW;
+    for (int n = 0; n < c->batch; n++)
+        for (int ch = c0; ch < c1; ch++) wino_pad_task(vctx, n * c->C + ch, tid);
+    chan_in(c, 0, c0, c1, tid, c->xp, plane, 0, 0, (float *)c->v, c->vs);
 }
 
-// Channels in lanes, two tile panels: task (panel g, part) transforms g's tiles itself, into its own scratch, then
+// Channels in lanes, two tile panels: task (panel g, part) pads the rows its tiles read and transforms them itself,
+// into its own scratch (no padded copy on the calling thread first, nor transformed input crossing cores), then
 // computes its part of the output-channel panels. Parts (more threads than panels) repeat the transform.
 static void wino_group_task(void *vctx, int task, int tid) {
     const wino_ctx *c = vctx;
@@ -339,7 +343,11 @@ static void wino_group_task(void *vctx, int task, int tid) {
     float *mt = cedge_scratch(tid, CEDGE_SCR_WINO_M, WINO_XI * c->mts);
     // Channels past K (last panel) are computed from whatever the rows hold: keep them finite.
     if (c->K % c->isa->nr) memset(mt, 0, WINO_XI * c->mts * sizeof(float));
-    chan_in(c, g, 0, c->C, tid, v, c->vs);
+    const int t0 = g * c->isa->mr, nt = imin(c->isa->mr, c->tiles - t0);
+    size_t plane = (size_t)c->PH * c->PW;
+    int row0 = 0;
+    const float *xp = c->own_rows ? own_rows(c, t0, nt, 0, c->C, tid, &plane, &row0) : c->xp;
+    chan_in(c, g, 0, c->C, tid, xp, plane, row0, c->own_rows, v, c->vs);
     for (int jp = (int)((long)part * c->KQ / c->ksplit); jp < (int)((long)(part + 1) * c->KQ / c->ksplit); jp++)
         chan_out(c, g, jp, tid, v, c->vs, mt);
 }
@@ -374,6 +382,7 @@ void cedge_wino_conv(const cedge_isa *isa, int mode, const cedge_conv_desc *d, c
     c.isa = isa;
     c.g = g;
     c.x = x;
+    c.batch = d->batch;
     c.C = d->in_channels;
     c.K = d->out_channels;
     c.KP = ceil_div(c.K, isa->mr);
@@ -398,15 +407,15 @@ void cedge_wino_conv(const cedge_isa *isa, int mode, const cedge_conv_desc *d, c
     c.u = upacked;
     int nblocks = 0;
     const int width = cedge_pool_width();
-    if (mode == CEDGE_WINO_TILES) {
-        plan_blocks(c.tiles, isa->nr, &nblocks, &c.per_block);
-        // Blocks pad their own rows on the pool when each lies within one image (batch 1 and the like).
-        const int per_image = c.TH * c.TW;
-        c.own_rows = width > 1;
-        for (int b = 0; b < nblocks && c.own_rows; b++) {
-            const int t0 = b * c.per_block, t1 = imin(c.tiles, t0 + c.per_block) - 1;
-            c.own_rows = t0 / per_image == t1 / per_image;
-        }
+    if (mode == CEDGE_WINO_TILES) plan_blocks(c.tiles, isa->nr, &nblocks, &c.per_block);
+    else c.per_block = isa->mr;   // a tile panel
+    // Blocks (tile panels) pad their own rows on the pool when each lies within one image (batch 1 and the
+    // like); one tile panel of channels in lanes: its input-transform tasks pad their channels' planes.
+    const int per_image = c.TH * c.TW, panels = mode == CEDGE_WINO_TILES ? nblocks : ceil_div(c.tiles, c.per_block);
+    c.own_rows = mode == CEDGE_WINO_TILES ? width > 1 : panels > 1;
+    for (int b = 0; b < panels && c.own_rows; b++) {
+        const int t0 = b * c.per_block, t1 = imin(c.tiles, t0 + c.per_block) - 1;
+        c.own_rows = t0 / per_image == t1 / per_image;
     }
     if (!c.own_rows) {
         // Slack: a window row is read 8 floats wide.
@@ -414,7 +423,7 @@ void cedge_wino_conv(const cedge_isa *isa, int mode, const cedge_conv_desc *d, c
         float *xp = cedge_scratch(0, CEDGE_SCR_SHARED, padded + 8);
         memset(xp + padded, 0, 8 * sizeof(float));
         c.xp = xp;
-        cedge_parallel_copy(d->batch * c.C, wino_pad_task, &c, padded);
+        if (mode == CEDGE_WINO_TILES || panels > 1) cedge_parallel_copy(d->batch * c.C, wino_pad_task, &c, padded);
     }
     if (mode == CEDGE_WINO_CHANNELS) {
         wino_channels(&c, width);

@@ -256,6 +256,18 @@ int cedge_pool_width(void);
 // The same for data-movement loops (copies, padding) touching about `floats` elements in all: below a few
 // microseconds of work the hand-off to the workers costs more than it saves, so it runs on this thread.
 void cedge_parallel_copy(int ntasks, cedge_task_fn fn, void *ctx, size_t floats);
+// A preparation step that every task of a parallel_for needs done first (a shared padded copy), shared out
+// among the tasks themselves instead of a pass of its own before them (whose hand-off and serial start cost
+// about as much as the copy at batch 1). Each task calls cedge_shared_prep_run at its start: it runs pieces
+// that no task has claimed yet, fn(ctx, piece, tid) for piece in [0, pieces), then waits until every piece is
+// done. That wait is only ever for pieces that running tasks have claimed, so it cannot deadlock. Zero the
+// counters (cedge_shared_prep_init) before the parallel_for.
+typedef struct {
+    int pieces;
+    int next, done;   // atomics, touched only through the pool's functions
+} cedge_shared_prep;
+void cedge_shared_prep_init(cedge_shared_prep *s, int pieces);
+void cedge_shared_prep_run(cedge_shared_prep *s, cedge_task_fn fn, void *ctx, int tid);
 
 // ---- scratch --------------------------------------------------------------------------------------------
 // Per-thread, grow-only, 64-byte aligned float buffers, reused across calls so the hot path does not allocate

@@ -184,6 +184,24 @@ void cedge_parallel_for(int ntasks, cedge_task_fn fn, void *ctx) {
     }
 }
 
+void cedge_shared_prep_init(cedge_shared_prep *s, int pieces) {
+    s->pieces = pieces;
+    __atomic_store_n(&s->next, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&s->done, 0, __ATOMIC_RELAXED);
+}
+
+void cedge_shared_prep_run(cedge_shared_prep *s, cedge_task_fn fn, void *ctx, int tid) {
+    if (__atomic_load_n(&s->done, __ATOMIC_ACQUIRE) >= s->pieces) return;
+    for (int p; (p = __atomic_fetch_add(&s->next, 1, __ATOMIC_RELAXED)) < s->pieces;) {
+        fn(ctx, p, tid);
+        __atomic_fetch_add(&s->done, 1, __ATOMIC_RELEASE);
+    }
+    // Only pieces that a running task claimed can be outstanding.
+    for (int spins = 0; __atomic_load_n(&s->done, __ATOMIC_ACQUIRE) < s->pieces;)
+        if (++spins < SPIN_ROUNDS) cpu_relax();
+        else sched_yield();
+}
+
 // A copy's tasks are whole planes, often tiny (a 28x28 plane is 3 KB): on the pool they run in groups of about
 // COPY_TASK_FLOATS, since one claim per plane (thousands per batch-32 inference, each a compare-and-swap on a
 // line both cores write) cost about as much as the copying.
@@ -238,6 +256,12 @@ float *cedge_scratch(int tid, int slot, size_t count) {
         s->cap = cap;
     }
     return s->ptr;
+}
+
+void cedge_scratch_poison(void) {
+    for (int t = 0; t < CEDGE_MAX_THREADS; t++)
+        for (int s = 0; s < CEDGE_SCR_SLOTS; s++)
+            for (size_t i = 0; i < g_scratch[t][s].cap; i++) g_scratch[t][s].ptr[i] = __builtin_nanf("");
 }
 
 static void release_scratch_from(int first_tid) {
