@@ -60,15 +60,20 @@ final class QuantizedAddTests: XCTestCase {
         let unfused = try m.prepare(options: PrepareOptions(fuseQuantized: false))
         XCTAssertTrue(unfused.stepOperators.contains("Add"), line: line)
         let want = try unfused.run([a, b])[0].floats()
-        // Every int8 path this CPU runs (the SIMD bodies of the add live with them), against the graph.
+        // Every int8 path this CPU runs (the SIMD bodies of the add live with them), against the graph; on 1 and
+        // 2 threads (from 8192 elements the add is split in shares, each with its own SIMD steps and tail).
         let paths = ["generic", "avx2", "avx512-vnni", "neon", "neon-dotprod"].filter { (p: String) in cedge_qkernel_select(p) == 0 }
         XCTAssertGreaterThan(paths.count, 1, line: line)
+        defer { cedge_set_threads(0) }
         for path in paths {
             XCTAssertEqual(cedge_qkernel_select(path), 0)
             let fused = try m.prepare()
             XCTAssertTrue(fused.stepOperators.contains("QAdd"), "\(fused.stepOperators)", line: line)
             XCTAssertFalse(fused.stepOperators.contains("Add"), line: line)
-            XCTAssertEqual(try fused.run([a, b])[0].floats(), want, path, line: line)
+            for threads: Int32 in [1, 2] {
+                cedge_set_threads(threads)
+                XCTAssertEqual(try fused.run([a, b])[0].floats(), want, "\(path), \(threads) threads", line: line)
+            }
         }
         // Not a constant output, and Relu clipped something when present.
         XCTAssertGreaterThan(Set(want).count, 15, line: line)
