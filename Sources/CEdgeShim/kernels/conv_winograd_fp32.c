@@ -134,18 +134,25 @@ static void tile_at(const wino_ctx *c, int t, size_t *dst, unsigned char *rows, 
     *cols = (unsigned char)imin(WINO_T, OW - tx * WINO_T);
 }
 
-// Tile t's input window in its first channel's padded plane: in xp, the shared padded planes (plane floats
-// apart), or with own, a task's own padded rows of t's image (from padded row row0 on).
-static const float *tile_src(const wino_ctx *c, int t, const float *xp, size_t plane, int row0, int own) {
+// Tile t's input window in its first channel's padded plane, in what tile_rows returned (xp, planes `plane`
+// floats apart, from padded row row0 on): the shared copy of every image, or a task's own rows of t's image.
+static const float *tile_src(const wino_ctx *c, int t, const float *xp, size_t plane, int row0) {
     const int per_image = c->TH * c->TW, n = t / per_image, ty = (t % per_image) / c->TW, tx = t % c->TW;
-    return xp + (own ? 0 : (size_t)n * c->C * plane) + (size_t)(ty * WINO_T - row0) * c->PW + (size_t)tx * WINO_T;
+    return xp + (c->own_rows ? 0 : (size_t)n * c->C * plane) + (size_t)(ty * WINO_T - row0) * c->PW +
+           (size_t)tx * WINO_T;
 }
 
-// A block within one image pads just the rows its tiles read, on the thread that reads them (own_rows):
-// at batch 1 the shared padded copy was a serial step before the blocks, and its lines then moved to the
-// other core. Pads channels [ch0, ch0 + nch); returns their padded planes (plane floats apart) and the padded
-// row they start at.
-static const float *own_rows(const wino_ctx *c, int t0, int nt, int ch0, int nch, int tid, size_t *plane, int *row0) {
+// The padded input that tiles [t0, t0 + nt) read: without own_rows, the shared copy xp (every channel, planes
+// PH x PW, from row 0). With own_rows, a block or tile panel within one image pads just the rows its tiles
+// read, on the thread that reads them: at batch 1 the shared padded copy was a serial step before the tasks,
+// and its lines then moved to the other core. Then it pads channels [ch0, ch0 + nch) only. Returns the planes
+// (plane floats apart) and the padded row they start at.
+static const float *tile_rows(const wino_ctx *c, int t0, int nt, int ch0, int nch, int tid, size_t *plane, int *row0) {
+    if (!c->own_rows) {
+        *plane = (size_t)c->PH * c->PW;
+        *row0 = 0;
+        return c->xp;
+    }
     const int per_image = c->TH * c->TW, n = t0 / per_image;
     const int ty0 = (t0 % per_image) / c->TW, ty1 = ((t0 + nt - 1) % per_image) / c->TW;
     const int rows = (ty1 - ty0) * WINO_T + WINO_A;
@@ -169,13 +176,13 @@ static size_t v_stride(const wino_ctx *c) { return (size_t)c->C * c->isa->nr + 1
 static void block_in(const wino_ctx *c, int blk, int ch0, int ch1, int tid, float *v) {
     const cedge_isa *isa = c->isa;
     const int NR = isa->nr, t0 = blk * c->per_block, nt = imin(c->per_block, c->tiles - t0);
-    size_t plane = (size_t)c->PH * c->PW;
-    int row0 = 0;
-    const float *xp = c->own_rows ? own_rows(c, t0, nt, ch0, ch1 - ch0, tid, &plane, &row0) : c->xp;
+    size_t plane;
+    int row0;
+    const float *xp = tile_rows(c, t0, nt, ch0, ch1 - ch0, tid, &plane, &row0);
     const float *src[64];
     // Own rows hold channels from ch0 on; the shared copy all of them.
     for (int l = 0; l < NR; l++)
-        src[l] = tile_src(c, t0 + imin(l, nt - 1), xp, plane, row0, c->own_rows) + (c->own_rows ? 0 : ch0 * plane);
+        src[l] = tile_src(c, t0 + imin(l, nt - 1), xp, plane, row0) + (c->own_rows ? 0 : ch0 * plane);
     const int lanes = imin(NR, ceil_div(nt, 16) * 16);
     float *stage = cedge_scratch(tid, CEDGE_SCR_AUX, (size_t)WINO_XI * NR);
     const size_t vs = v_stride(c);
@@ -291,14 +298,14 @@ static void wino_channels_task(void *vctx, int jp, int tid) {
 // Channels in lanes: transforms input channels [c0, c1) of tile panel `panel` (tiles panel * MR, at most MR of
 // them), read from padded planes xp (as tile_src takes them), into v (per point, C k-steps of MR lanes, vs
 // apart). One wino_in call takes G = 16 / MR channels (2 with MR 8 or 6): lane l is tile l % MR of channel
-// l / MR, so the call writes those channels' MR-float rows side by side. (One channel a call left 12 of 16 lanes repeating the 4 tiles
-// of a 7x7 layer: the transform was a quarter of that layer's time.) Lanes past G * MR spill into the next
-// channels, which are written after them; the calls whose lanes would reach past c1 go through `stage`
-// instead, so tasks never write each other's channels. (Only the last one did: on AVX2 the one
-// before it spilled 4 floats into the next task's first channel, a race that 2-thread tests caught now and
-// then.)
+// l / MR, so the call writes those channels' MR-float rows side by side. (One channel a call left 12 of 16
+// lanes repeating the 4 tiles of a 7x7 layer: the transform was a quarter of that layer's time.) Lanes past
+// G * MR spill into the next channels, which are written after them; the calls whose lanes would reach past
+// c1 go through `stage` instead, so tasks never write each other's channels. (Only the last one did: on AVX2
+// the one before it spilled 4 floats into the next task's first channel, a race that 2-thread tests caught
+// now and then.)
 static void chan_in(const wino_ctx *c, int panel, int c0, int c1, int tid, const float *xp, size_t plane, int row0,
-                    int own, float *v, size_t vs) {
+                    float *v, size_t vs) {
     const cedge_isa *isa = c->isa;
     const int MR = isa->mr, G = CHAN_LANES / MR;
     float *stage = cedge_scratch(tid, CEDGE_SCR_AUX, (size_t)WINO_XI * CHAN_LANES * 2);
@@ -308,7 +315,7 @@ static void chan_in(const wino_ctx *c, int panel, int c0, int c1, int tid, const
     for (int n = 1; n <= G; n++)
         for (int l = 0; l < CHAN_LANES; l++) {
             const int g = l / MR < n ? l / MR : 0;
-            srcs[n - 1][l] = tile_src(c, imin(panel * MR + l % MR, c->tiles - 1), xp, plane, row0, own) + g * plane;
+            srcs[n - 1][l] = tile_src(c, imin(panel * MR + l % MR, c->tiles - 1), xp, plane, row0) + g * plane;
         }
     for (int ch = c0; ch < c1; ch += G) {
         const int n = imin(G, c1 - ch);
@@ -330,7 +337,7 @@ static void wino_chan_in_task(void *vctx, int task, int tid) {
     const size_t plane = (size_t)c->PH * c->PW;
     for (int n = 0; n < c->batch; n++)
         for (int ch = c0; ch < c1; ch++) wino_pad_task(vctx, n * c->C + ch, tid);
-    chan_in(c, 0, c0, c1, tid, c->xp, plane, 0, 0, (float *)c->v, c->vs);
+    chan_in(c, 0, c0, c1, tid, c->xp, plane, 0, (float *)c->v, c->vs);
 }
 
 // Channels in lanes, two tile panels: task (panel g, part) pads the rows its tiles read and transforms them itself,
@@ -344,10 +351,10 @@ static void wino_group_task(void *vctx, int task, int tid) {
     // Channels past K (last panel) are computed from whatever the rows hold: keep them finite.
     if (c->K % c->isa->nr) memset(mt, 0, WINO_XI * c->mts * sizeof(float));
     const int t0 = g * c->isa->mr, nt = imin(c->isa->mr, c->tiles - t0);
-    size_t plane = (size_t)c->PH * c->PW;
-    int row0 = 0;
-    const float *xp = c->own_rows ? own_rows(c, t0, nt, 0, c->C, tid, &plane, &row0) : c->xp;
-    chan_in(c, g, 0, c->C, tid, xp, plane, row0, c->own_rows, v, c->vs);
+    size_t plane;
+    int row0;
+    const float *xp = tile_rows(c, t0, nt, 0, c->C, tid, &plane, &row0);
+    chan_in(c, g, 0, c->C, tid, xp, plane, row0, v, c->vs);
     for (int jp = (int)((long)part * c->KQ / c->ksplit); jp < (int)((long)(part + 1) * c->KQ / c->ksplit); jp++)
         chan_out(c, g, jp, tid, v, c->vs, mt);
 }
